@@ -1,0 +1,22 @@
+# th_module(NAME [PUBLIC deps...] [PRIVATE deps...])
+# Declares the static library tensorhaus_NAME (alias tensorhaus::NAME) from every .cpp in the
+# calling folder. Globbing keeps adding a file a one-step change.
+function(th_module name)
+  cmake_parse_arguments(ARG "" "" "PUBLIC;PRIVATE" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  if(sources)
+    add_library(tensorhaus_${name} STATIC ${sources})
+    target_include_directories(tensorhaus_${name} PUBLIC ${PROJECT_SOURCE_DIR}/engine)
+    target_link_libraries(tensorhaus_${name} PUBLIC ${ARG_PUBLIC} PRIVATE ${ARG_PRIVATE})
+    th_warnings(tensorhaus_${name})
+  else()
+    add_library(tensorhaus_${name} INTERFACE)
+    target_include_directories(tensorhaus_${name} INTERFACE ${PROJECT_SOURCE_DIR}/engine)
+    target_link_libraries(tensorhaus_${name} INTERFACE ${ARG_PUBLIC})
+  endif()
+  add_library(tensorhaus::${name} ALIAS tensorhaus_${name})
+endfunction()
+
+function(th_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-restrict)
+endfunction()

@@ -1,0 +1,14 @@
+// The `tensorhaus` subcommands. Each register_* adds one subcommand (with its --help) to the
+// CLI11 app and sets its callback; a callback throws th::Error (exit code inside) on failure.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace th::app {
+
+// Shared option: --model DIR, defaulting to the embedded pocket model.
+std::string default_model_dir();
+
+void register_inspect(CLI::App& app);
+
+}  // namespace th::app

@@ -1,0 +1,38 @@
+// Test support: locating ../shared/data and the built tensorhaus binary.
+// Contract: shared_data() returns the path of a file under ../shared/data (or $TH_SHARED_DATA).
+// When it is absent, outside CI the test prints why and exits with TH_SKIP_CODE (ctest reports
+// it skipped); with CI=true the test fails.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace th::test {
+
+inline std::filesystem::path shared_data(const std::string& rel) {
+  const char* env = std::getenv("TH_SHARED_DATA");
+  std::filesystem::path p = std::filesystem::path(env ? env : TH_SHARED_DATA_DEFAULT) / rel;
+  if (std::filesystem::exists(p)) return p;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") FAIL("shared test data missing under CI: " << p);
+  std::fprintf(stderr, "SKIP: needs shared test data %s (absent in this checkout)\n", p.c_str());
+  std::exit(TH_SKIP_CODE);
+}
+
+inline std::filesystem::path source_dir() { return TH_SOURCE_DIR; }
+inline std::filesystem::path test_data(const std::string& rel) { return std::filesystem::path(TH_TEST_DATA) / rel; }
+inline std::filesystem::path tensorhaus_bin() { return std::filesystem::path(TH_BINARY_DIR) / "engine/app/tensorhaus"; }
+
+// A fresh scratch folder under the build tree for one test.
+inline std::filesystem::path scratch(const std::string& name) {
+  auto p = std::filesystem::path(TH_BINARY_DIR) / "test-scratch" / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+}  // namespace th::test
