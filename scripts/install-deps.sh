@@ -11,7 +11,7 @@ PACKAGES=(
   catch2 libsentencepiece-dev sentencepiece libpcre2-dev
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libsndfile1-dev
-  supercollider-server sc3-plugins-server jackd2
+  supercollider-server sc3-plugins-server supercollider-language sc3-plugins-language jackd2
   sox aubio-tools liblo-tools python3-mido python3-numpy python3-torch
   bible-kjv-text
 )
