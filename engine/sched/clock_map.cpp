@@ -15,23 +15,27 @@ NtpTime unix_nanos_to_ntp(UnixNanos t) {
 
 UnixNanos ntp_to_unix_nanos(NtpTime t) {
   const auto secs = static_cast<int64_t>(t >> 32) - kNtpUnixOffsetSeconds;
-  // Both products stay below 2^62. Round to nearest so ntp(unix(x)) and unix(ntp(y)) agree to the nanosecond.
+  // Both products stay below 2^62. Round to nearest so ntp(unix(x)) and unix(ntp(y)) agree to the
+  // nanosecond.
   const auto frac = static_cast<int64_t>((((t & 0xffffffffu) * 1'000'000'000u) + (1u << 31)) >> 32);
   return secs * 1'000'000'000 + frac;
 }
 
 ClockMap::Sources ClockMap::system_sources() {
   return {[] {
-            return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            return std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
                 .count();
           },
           [] {
-            return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
                 .count();
           }};
 }
 
-ClockMap::ClockMap(Sources sources, int64_t max_slew_us) : sources_(std::move(sources)), max_slew_ns_(max_slew_us * 1000) {
+ClockMap::ClockMap(Sources sources, int64_t max_slew_us)
+    : sources_(std::move(sources)), max_slew_ns_(max_slew_us * 1000) {
   reestimate();
 }
 
@@ -60,7 +64,9 @@ void ClockMap::reestimate() {
   offset_ns_.store(current + step, std::memory_order_release);
 }
 
-NtpTime ClockMap::host_to_ntp(HostMicros host) const { return unix_nanos_to_ntp(host * 1000 + offset_ns()); }
+NtpTime ClockMap::host_to_ntp(HostMicros host) const {
+  return unix_nanos_to_ntp(host * 1000 + offset_ns());
+}
 
 HostMicros ClockMap::ntp_to_host(NtpTime ntp) const {
   const int64_t ns = ntp_to_unix_nanos(ntp) - offset_ns();

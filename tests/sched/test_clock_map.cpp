@@ -25,7 +25,8 @@ TEST_CASE("ntp conversion: known instants", "[sched][clock]") {
   CHECK(unix_nanos_to_ntp(0) == (uint64_t{2208988800u} << 32));
   // Half a second is fraction 2^31.
   CHECK(unix_nanos_to_ntp(500'000'000) == ((uint64_t{2208988800u} << 32) | 0x80000000u));
-  for (UnixNanos t : {UnixNanos{0}, UnixNanos{1}, UnixNanos{999'999'999}, UnixNanos{1'700'000'000'123'456'789}}) {
+  for (UnixNanos t :
+       {UnixNanos{0}, UnixNanos{1}, UnixNanos{999'999'999}, UnixNanos{1'700'000'000'123'456'789}}) {
     CHECK(ntp_to_unix_nanos(unix_nanos_to_ntp(t)) == Approx(t).margin(1));
   }
 }
