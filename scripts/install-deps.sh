@@ -13,7 +13,7 @@ PACKAGES=(
   libsndfile1-dev
   supercollider-server sc3-plugins-server supercollider-language sc3-plugins-language jackd2
   sox aubio-tools liblo-tools python3-mido python3-numpy python3-torch
-  bible-kjv-text
+  bible-kjv-text bible-kjv
 )
 
 missing=()

@@ -23,9 +23,15 @@ inline std::filesystem::path shared_data(const std::string& rel) {
   std::exit(TH_SKIP_CODE);
 }
 
-inline std::filesystem::path source_dir() { return TH_SOURCE_DIR; }
-inline std::filesystem::path test_data(const std::string& rel) { return std::filesystem::path(TH_TEST_DATA) / rel; }
-inline std::filesystem::path tensorhaus_bin() { return std::filesystem::path(TH_BINARY_DIR) / "engine/app/tensorhaus"; }
+inline std::filesystem::path source_dir() {
+  return TH_SOURCE_DIR;
+}
+inline std::filesystem::path test_data(const std::string& rel) {
+  return std::filesystem::path(TH_TEST_DATA) / rel;
+}
+inline std::filesystem::path tensorhaus_bin() {
+  return std::filesystem::path(TH_BINARY_DIR) / "engine/app/tensorhaus";
+}
 
 // A fresh scratch folder under the build tree for one test.
 inline std::filesystem::path scratch(const std::string& name) {

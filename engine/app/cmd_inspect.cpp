@@ -12,7 +12,8 @@ void register_inspect(CLI::App& app) {
   cmd->add_option("--model", *model, "Hugging Face model folder")->capture_default_str();
   cmd->callback([model] {
     auto ws = model::WeightStore::open_dir(*model);
-    for (const auto* t : ws.all()) fmt::print("{}\t{}\t{}\n", t->name, model::dtype_name(t->dtype), t->shape_str());
+    for (const auto* t : ws.all())
+      fmt::print("{}\t{}\t{}\n", t->name, model::dtype_name(t->dtype), t->shape_str());
     fmt::print("{} tensors, {} bytes\n", ws.all().size(), ws.file_bytes());
   });
 }

@@ -1,5 +1,5 @@
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 
 #include "app/commands.h"
 
@@ -7,7 +7,8 @@ namespace th::app {
 
 // The embedded model ships in the source tree; TH_HOME overrides where that tree is.
 std::string default_model_dir() {
-  if (const char* home = std::getenv("TH_HOME")) return (std::filesystem::path(home) / "models/pocket").string();
+  if (const char* home = std::getenv("TH_HOME"))
+    return (std::filesystem::path(home) / "models/pocket").string();
   return TH_SOURCE_DIR "/models/pocket";
 }
 

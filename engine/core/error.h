@@ -11,7 +11,8 @@ namespace th {
 
 class Error : public std::runtime_error {
  public:
-  Error(std::string message, int exit_code) : std::runtime_error(std::move(message)), code_(exit_code) {}
+  Error(std::string message, int exit_code)
+      : std::runtime_error(std::move(message)), code_(exit_code) {}
   // Thread-safe; realtime-safe.
   int exit_code() const noexcept { return code_; }
 

@@ -13,7 +13,8 @@ namespace th {
 
 template <typename T, std::size_t Capacity>
 class SpscQueue {
-  static_assert(Capacity >= 2 && (Capacity & (Capacity - 1)) == 0, "Capacity must be a power of two");
+  static_assert(Capacity >= 2 && (Capacity & (Capacity - 1)) == 0,
+                "Capacity must be a power of two");
 
  public:
   // Producer side. Returns false when full (the caller decides: drop and log). Realtime-safe.
@@ -35,7 +36,9 @@ class SpscQueue {
   }
 
   // Either side; a snapshot. Realtime-safe.
-  std::size_t size() const { return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_acquire); }
+  std::size_t size() const {
+    return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_acquire);
+  }
 
  private:
   std::array<T, Capacity> slots_{};

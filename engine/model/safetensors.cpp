@@ -31,9 +31,9 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::F64, "F64", 8}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
+    {DType::F32, "F32", 4},   {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+    {DType::F64, "F64", 8},   {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
+    {DType::I16, "I16", 2},   {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
     {DType::BOOL, "BOOL", 1},
 };
 
@@ -45,8 +45,12 @@ std::string known_dtypes() {
 
 }  // namespace
 
-std::string_view dtype_name(DType d) { return kDTypes[static_cast<int>(d)].name; }
-std::size_t dtype_size(DType d) { return kDTypes[static_cast<int>(d)].size; }
+std::string_view dtype_name(DType d) {
+  return kDTypes[static_cast<int>(d)].name;
+}
+std::size_t dtype_size(DType d) {
+  return kDTypes[static_cast<int>(d)].size;
+}
 
 std::optional<DType> parse_dtype(std::string_view name) {
   for (const auto& d : kDTypes)
@@ -60,7 +64,9 @@ int64_t TensorView::numel() const {
   return n;
 }
 
-std::string TensorView::shape_str() const { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string TensorView::shape_str() const {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 SafetensorsFile::~SafetensorsFile() {
   if (map_ != nullptr && map_ != MAP_FAILED) munmap(map_, size_);
@@ -84,14 +90,16 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
   }
   f->map_ = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (f->map_ == MAP_FAILED) throw bad_file(file, fmt::format("mmap failed: {}", std::strerror(errno)));
+  if (f->map_ == MAP_FAILED)
+    throw bad_file(file, fmt::format("mmap failed: {}", std::strerror(errno)));
   const auto* base = static_cast<const std::byte*>(f->map_);
 
   uint64_t header_len = 0;
   std::memcpy(&header_len, base, 8);  // little-endian on every machine we build for
   if (header_len > kMaxHeaderBytes || header_len > f->size_ - 8)
     throw bad_field(file, "header length",
-                    fmt::format("at most {} bytes (file size − 8)", std::min<uint64_t>(kMaxHeaderBytes, f->size_ - 8)),
+                    fmt::format("at most {} bytes (file size − 8)",
+                                std::min<uint64_t>(kMaxHeaderBytes, f->size_ - 8)),
                     fmt::format("{} bytes (truncated or not a safetensors file)", header_len));
 
   json header;
@@ -107,7 +115,8 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
   const uint64_t data_size = f->size_ - data_start;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
-      if (!entry.is_object()) throw bad_field(file, "__metadata__", "an object of strings", entry.type_name());
+      if (!entry.is_object())
+        throw bad_field(file, "__metadata__", "an object of strings", entry.type_name());
       for (const auto& [k, v] : entry.items())
         f->metadata_[k] = v.is_string() ? v.get<std::string>() : v.dump();
       continue;
@@ -115,11 +124,14 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
     const std::string where = "tensor " + name;
     if (!entry.is_object()) throw bad_field(file, where, "an object", entry.type_name());
     if (!entry.contains("dtype") || !entry["dtype"].is_string())
-      throw bad_field(file, where + " dtype", "a string", entry.contains("dtype") ? entry["dtype"].dump() : "nothing");
+      throw bad_field(file, where + " dtype", "a string",
+                      entry.contains("dtype") ? entry["dtype"].dump() : "nothing");
     auto dtype = parse_dtype(entry["dtype"].get<std::string>());
-    if (!dtype) throw bad_field(file, where + " dtype", known_dtypes(), entry["dtype"].get<std::string>());
+    if (!dtype)
+      throw bad_field(file, where + " dtype", known_dtypes(), entry["dtype"].get<std::string>());
     const auto& shape = entry.value("shape", json());
-    if (!shape.is_array()) throw bad_field(file, where + " shape", "an array of integers", shape.dump());
+    if (!shape.is_array())
+      throw bad_field(file, where + " shape", "an array of integers", shape.dump());
     TensorView t;
     t.name = name;
     t.dtype = *dtype;
@@ -129,28 +141,34 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
       if (!s.is_number_integer() || s.get<int64_t>() < 0)
         throw bad_field(file, where + " shape", "non-negative integers", shape.dump());
       t.shape.push_back(s.get<int64_t>());
-      if (t.shape.back() != 0 && numel > (uint64_t{1} << 50) / static_cast<uint64_t>(t.shape.back()))
+      if (t.shape.back() != 0 &&
+          numel > (uint64_t{1} << 50) / static_cast<uint64_t>(t.shape.back()))
         throw bad_field(file, where + " shape", "a size that fits in memory", shape.dump());
       numel *= static_cast<uint64_t>(t.shape.back());
     }
     const auto& off = entry.value("data_offsets", json());
-    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-      throw bad_field(file, where + " data_offsets", "[begin, end] of non-negative integers", off.dump());
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+        !off[1].is_number_unsigned())
+      throw bad_field(file, where + " data_offsets", "[begin, end] of non-negative integers",
+                      off.dump());
     const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     if (begin > end) throw bad_field(file, where + " data_offsets", "begin <= end", off.dump());
     if (end > data_size)
-      throw bad_field(file, where + " data_offsets", fmt::format("end <= {} (data section size)", data_size),
+      throw bad_field(file, where + " data_offsets",
+                      fmt::format("end <= {} (data section size)", data_size),
                       fmt::format("end {} (file truncated?)", end));
     const uint64_t expected = numel * dtype_size(*dtype);
     if (end - begin != expected)
       throw bad_field(file, where + " byte size",
-                      fmt::format("{} bytes ({} {} × {})", expected, t.shape_str(), dtype_name(*dtype), dtype_size(*dtype)),
+                      fmt::format("{} bytes ({} {} × {})", expected, t.shape_str(),
+                                  dtype_name(*dtype), dtype_size(*dtype)),
                       fmt::format("{} bytes", end - begin));
     t.bytes = {base + data_start + begin, static_cast<std::size_t>(end - begin)};
     f->tensors_.push_back(std::move(t));
   }
-  std::sort(f->tensors_.begin(), f->tensors_.end(),
-            [](const TensorView& a, const TensorView& b) { return a.bytes.data() < b.bytes.data(); });
+  std::sort(f->tensors_.begin(), f->tensors_.end(), [](const TensorView& a, const TensorView& b) {
+    return a.bytes.data() < b.bytes.data();
+  });
   for (std::size_t i = 1; i < f->tensors_.size(); ++i) {
     const auto& a = f->tensors_[i - 1];
     const auto& b = f->tensors_[i];
@@ -179,27 +197,33 @@ WeightStore WeightStore::open_dir(const std::filesystem::path& dir) {
     try {
       j = json::parse(in);
     } catch (const json::exception& e) {
-      throw bad_field(index.string(), "document", "JSON", fmt::format("malformed JSON ({})", e.what()));
+      throw bad_field(index.string(), "document", "JSON",
+                      fmt::format("malformed JSON ({})", e.what()));
     }
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw bad_field(index.string(), "weight_map", "an object of tensor → shard file", "nothing");
     std::set<std::string> seen;
     for (const auto& [name, shard] : j["weight_map"].items()) {
-      if (!shard.is_string()) throw bad_field(index.string(), "weight_map." + name, "a file name", shard.dump());
-      if (seen.insert(shard.get<std::string>()).second) shards.push_back(dir / shard.get<std::string>());
+      if (!shard.is_string())
+        throw bad_field(index.string(), "weight_map." + name, "a file name", shard.dump());
+      if (seen.insert(shard.get<std::string>()).second)
+        shards.push_back(dir / shard.get<std::string>());
     }
   } else if (std::filesystem::exists(single)) {
     shards.push_back(single);
   } else {
-    throw bad_file(dir.string(), "no model.safetensors or model.safetensors.index.json in this folder");
+    throw bad_file(dir.string(),
+                   "no model.safetensors or model.safetensors.index.json in this folder");
   }
   for (const auto& s : shards) {
-    if (!std::filesystem::exists(s)) throw bad_file(s.string(), "shard listed in model.safetensors.index.json is missing");
+    if (!std::filesystem::exists(s))
+      throw bad_file(s.string(), "shard listed in model.safetensors.index.json is missing");
     auto f = SafetensorsFile::open(s);
     ws.file_bytes_ += f->file_size();
     for (const auto& t : f->tensors()) {
       if (ws.by_name_.count(t.name))
-        throw bad_file(s.string(), fmt::format("tensor {} also appears in {}", t.name, ws.by_name_[t.name]->file));
+        throw bad_file(s.string(), fmt::format("tensor {} also appears in {}", t.name,
+                                               ws.by_name_[t.name]->file));
       ws.by_name_[t.name] = &t;
       ws.order_.push_back(&t);
     }
@@ -218,7 +242,9 @@ const TensorView& WeightStore::get(std::string_view name) const {
   throw bad_file(dir_.string(), fmt::format("missing tensor {}", name));
 }
 
-float bf16_to_float(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+float bf16_to_float(uint16_t bits) {
+  return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
+}
 
 uint16_t float_to_bf16(float f) {
   uint32_t u = std::bit_cast<uint32_t>(f);
@@ -264,17 +290,34 @@ void widen(const std::byte* src, std::span<float> out) {
 
 void to_float(const TensorView& t, std::span<float> out) {
   const auto n = static_cast<std::size_t>(t.numel());
-  if (out.size() != n) throw Error(fmt::format("to_float({}): output has {} elements, tensor has {}", t.name, out.size(), n), 1);
+  if (out.size() != n)
+    throw Error(
+        fmt::format("to_float({}): output has {} elements, tensor has {}", t.name, out.size(), n),
+        1);
   const std::byte* p = t.bytes.data();
   switch (t.dtype) {
-    case DType::F32: std::memcpy(out.data(), p, n * 4); break;
-    case DType::F64: widen<double>(p, out); break;
-    case DType::I64: widen<int64_t>(p, out); break;
-    case DType::I32: widen<int32_t>(p, out); break;
-    case DType::I16: widen<int16_t>(p, out); break;
-    case DType::I8: widen<int8_t>(p, out); break;
+    case DType::F32:
+      std::memcpy(out.data(), p, n * 4);
+      break;
+    case DType::F64:
+      widen<double>(p, out);
+      break;
+    case DType::I64:
+      widen<int64_t>(p, out);
+      break;
+    case DType::I32:
+      widen<int32_t>(p, out);
+      break;
+    case DType::I16:
+      widen<int16_t>(p, out);
+      break;
+    case DType::I8:
+      widen<int8_t>(p, out);
+      break;
     case DType::U8:
-    case DType::BOOL: widen<uint8_t>(p, out); break;
+    case DType::BOOL:
+      widen<uint8_t>(p, out);
+      break;
     case DType::BF16:
     case DType::F16:
       for (std::size_t i = 0; i < n; ++i) {
@@ -301,10 +344,12 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     uint64_t numel = 1;
     for (auto s : t.shape) numel *= static_cast<uint64_t>(s);
     if (numel * dtype_size(t.dtype) != t.bytes.size())
-      throw Error(fmt::format("write_safetensors({}): tensor {} has {} bytes, shape needs {}", path.string(), t.name,
-                              t.bytes.size(), numel * dtype_size(t.dtype)),
+      throw Error(fmt::format("write_safetensors({}): tensor {} has {} bytes, shape needs {}",
+                              path.string(), t.name, t.bytes.size(), numel * dtype_size(t.dtype)),
                   1);
-    header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    header[t.name] = {{"dtype", dtype_name(t.dtype)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
   std::string h = header.dump();
@@ -316,7 +361,9 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     const uint64_t n = h.size();
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+    for (const auto& t : tensors)
+      out.write(reinterpret_cast<const char*>(t.bytes.data()),
+                static_cast<std::streamsize>(t.bytes.size()));
     if (!out.flush()) throw Error(fmt::format("{}: write failed", tmp), 1);
   }
   std::filesystem::rename(tmp, path);

@@ -1,0 +1,93 @@
+#include "music/composer.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "music/genres.h"
+
+namespace th::music {
+
+const std::vector<Genre>& genres() {
+  static const std::vector<Genre> table = builtin_genres();
+  return table;
+}
+
+const Genre& find_genre(std::string_view name, std::string_view where) {
+  std::string known;
+  for (const auto& g : genres()) {
+    if (g.name == name) return g;
+    known += (known.empty() ? "" : ", ") + std::string(g.name);
+  }
+  throw bad_field(where, "genre", "one of " + known, fmt::format("'{}'", name));
+}
+
+double Composition::seconds_at(Beats b) const {
+  // The last tempo change at or before b is the anchor (DESIGN.md §3: no accumulation).
+  double anchor_seconds = 0;
+  for (std::size_t i = 0; i < tempo.size(); ++i) {
+    const bool last = i + 1 == tempo.size() || tempo[i + 1].at > b;
+    if (last) return anchor_seconds + (b - tempo[i].at).to_double() * 60.0 / tempo[i].bpm;
+    anchor_seconds += (tempo[i + 1].at - tempo[i].at).to_double() * 60.0 / tempo[i].bpm;
+  }
+  return b.to_double() * 0.5;  // no tempo map: 120 BPM
+}
+
+Composition compose(const Session& session, const FeatureSource& features, int num_layers) {
+  Composition c;
+  c.session = session.name;
+  c.beats_per_bar = session.beats_per_bar;
+  c.tempo.push_back({Beats(0), session.tempo});
+  double tempo = session.tempo;
+  Beats at(0);
+  for (const auto& plan : session.sections) {
+    const auto file = session.patterns_dir / (plan.pattern + ".toml");
+    toml::table pattern;
+    try {
+      pattern = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+      throw bad_file(fmt::format("{}:{}", file.string(), e.source().begin.line),
+                     fmt::format("not valid TOML: {}", e.description()));
+    }
+    const auto genre_name = pattern["genre"].value<std::string>();
+    if (!genre_name)
+      throw bad_field(file.string(), "genre", "a genre name, e.g. genre = \"acid\"", "nothing");
+    const Genre& genre =
+        find_genre(*genre_name,
+                   fmt::format("{}:{}", file.string(), pattern.get("genre")->source().begin.line));
+
+    SectionPlan resolved = plan;
+    if (resolved.layer_hi < 0 || resolved.layer_hi >= num_layers)
+      resolved.layer_hi = num_layers - 1;
+    if (resolved.layer_lo > resolved.layer_hi)
+      throw bad_field(
+          fmt::format("{}:{}", session.file.string(), plan.line), "layers",
+          fmt::format("layers within 0..{} (the model has {} layers)", num_layers - 1, num_layers),
+          fmt::format("first layer {}", plan.layer_lo));
+    if (plan.tempo && *plan.tempo != tempo) {
+      tempo = *plan.tempo;
+      if (c.tempo.back().at == at)
+        c.tempo.back().bpm = tempo;
+      else
+        c.tempo.push_back({at, tempo});
+    }
+    const Beats length(int64_t{plan.bars} * session.beats_per_bar);
+    GenreInput in{features, pattern, file, resolved, session.beats_per_bar, tempo, num_layers};
+    auto events = genre.generate(in);
+    for (auto& e : events) {
+      if (e.onset < Beats(0) || e.onset >= length)
+        throw Error(
+            fmt::format("genre {} placed an event at beat {} outside its section of {} beats",
+                        genre.name, e.onset.str(), length.str()),
+            1);
+      e.onset += at;
+      c.events.push_back(std::move(e));
+    }
+    c.sections.push_back({plan.name, plan.pattern, at, at + length});
+    at += length;
+  }
+  c.length = at;
+  sort_events(c.events);
+  return c;
+}
+
+}  // namespace th::music

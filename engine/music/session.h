@@ -1,0 +1,41 @@
+// Session: a set list in TOML (sessions/*.toml) — the model, the tempo, and the sections that
+// play one after another, each naming its genre pattern (patterns/<pattern>.toml), its length in
+// bars, the model layers it walks through and the prompts it sings. Contract: load_session()
+// either returns a fully validated Session or throws th::InputError naming the file, the line
+// and the field; relative paths are resolved against the session file's folder first, then the
+// project root.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace th::music {
+
+struct SectionPlan {
+  std::string name;
+  std::string pattern;  // genre pattern name: patterns/<pattern>.toml
+  int bars = 16;
+  int layer_lo = 0;             // first model layer this section walks (inclusive)
+  int layer_hi = -1;            // last layer (inclusive); -1 = the model's last layer
+  std::optional<double> tempo;  // BPM from this section on; nothing = keep the current tempo
+  std::vector<std::string> prompts;
+  int line = 0;  // where the section starts in the file, for errors
+};
+
+struct Session {
+  std::filesystem::path file;
+  std::string name;
+  std::filesystem::path model;  // resolved model folder
+  double tempo = 120;           // BPM at the start
+  int beats_per_bar = 4;
+  std::filesystem::path patterns_dir;  // resolved; default <project>/patterns
+  std::vector<SectionPlan> sections;
+};
+
+// Parses and validates a session file. project_root resolves `model` and `patterns` paths that
+// are not found next to the session file. Thread-safe; allocates. Throws th::InputError.
+Session load_session(const std::filesystem::path& file, const std::filesystem::path& project_root);
+
+}  // namespace th::music
