@@ -6,6 +6,9 @@ BUILD_TYPE ?= Release
 JOBS       ?= 2
 CMAKE_ARGS ?=
 
+# ccache keys on paths relative to the checkout, so a fresh clone reuses earlier compiles.
+export CCACHE_BASEDIR := $(CURDIR)
+
 .PHONY: all deps configure build demo test bench format format-check sanitize clean
 
 all: build

@@ -1,0 +1,306 @@
+#include "model/transformer.h"
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <numbers>
+
+#include "core/error.h"
+
+namespace th::model {
+namespace {
+
+using torch::Tensor;
+namespace F = torch::indexing;
+
+// Which LayerWeights member holds each per-layer role (nullptr for global roles).
+Tensor LayerWeights::*layer_member(Role r) {
+  static constexpr Tensor LayerWeights::*kMembers[] = {nullptr,
+                                                       nullptr,
+                                                       nullptr,
+                                                       &LayerWeights::attn_norm,
+                                                       &LayerWeights::post_attn_norm,
+                                                       &LayerWeights::pre_ffn_norm,
+                                                       &LayerWeights::post_ffn_norm,
+                                                       &LayerWeights::q,
+                                                       &LayerWeights::k,
+                                                       &LayerWeights::v,
+                                                       &LayerWeights::o,
+                                                       &LayerWeights::q_norm,
+                                                       &LayerWeights::k_norm,
+                                                       &LayerWeights::gate,
+                                                       &LayerWeights::up,
+                                                       &LayerWeights::down,
+                                                       &LayerWeights::q_bias,
+                                                       &LayerWeights::k_bias,
+                                                       &LayerWeights::v_bias};
+  static_assert(std::size(kMembers) == static_cast<std::size_t>(Role::Count));
+  return kMembers[static_cast<std::size_t>(r)];
+}
+
+torch::ScalarType torch_dtype(DType d) {
+  switch (d) {
+    case DType::F32:
+      return torch::kFloat32;
+    case DType::F16:
+      return torch::kFloat16;
+    case DType::BF16:
+      return torch::kBFloat16;
+    default:
+      break;
+  }
+  throw Error(fmt::format("no torch dtype for {}", dtype_name(d)), 1);
+}
+
+// Torch's intra-op pool defaults to one thread here; two match the machine and OpenBLAS-OpenMP.
+void init_threads() {
+  static std::once_flag once;
+  std::call_once(once, [] { at::set_num_threads(2); });
+}
+
+// HF LlamaRMSNorm (weight · normed, cast back first) or Gemma3RMSNorm ((1 + w) in float32).
+Tensor rms_norm(const Tensor& x, const Tensor& w, double eps, bool offset_one) {
+  const auto dtype = x.scalar_type();
+  Tensor xf = x.to(torch::kFloat32);
+  Tensor normed = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps);
+  if (offset_one) return (normed * (1.0 + w.to(torch::kFloat32))).to(dtype);
+  return w * normed.to(dtype);
+}
+
+// cos/sin tables [T, rotary_dim] for absolute positions [start, start + T).
+struct Rope {
+  Tensor cos, sin;
+};
+
+Tensor inv_frequencies(const ModelConfig& c, double base, const RopeScaling& s, int64_t seq_len,
+                       double* attn_factor) {
+  const int64_t dim = c.rotary_dim();
+  Tensor exponent =
+      torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat32) / static_cast<double>(dim);
+  Tensor inv = 1.0 / torch::pow(base, exponent);
+  *attn_factor = 1.0;
+  switch (s.type) {
+    case RopeScalingType::None:
+      break;
+    case RopeScalingType::Linear:
+      inv = inv / s.factor;
+      break;
+    case RopeScalingType::Llama3: {
+      const double old_ctx = static_cast<double>(s.original_max_position_embeddings);
+      const double low_wavelen = old_ctx / s.low_freq_factor,
+                   high_wavelen = old_ctx / s.high_freq_factor;
+      Tensor wavelen = 2 * std::numbers::pi / inv;
+      Tensor scaled = torch::where(wavelen > low_wavelen, inv / s.factor, inv);
+      Tensor smooth =
+          (old_ctx / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+      Tensor smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled;
+      Tensor medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+      inv = torch::where(medium, smoothed, scaled);
+      break;
+    }
+    case RopeScalingType::LongRope: {
+      const auto& f = seq_len > s.original_max_position_embeddings ? s.long_factor : s.short_factor;
+      Tensor ext = torch::tensor(std::vector<float>(f.begin(), f.end()), torch::kFloat32);
+      inv = 1.0 / (ext * torch::pow(base, exponent));
+      if (s.factor > 1.0 && s.original_max_position_embeddings > 1)
+        *attn_factor =
+            std::sqrt(1 + std::log(s.factor) /
+                              std::log(static_cast<double>(s.original_max_position_embeddings)));
+      break;
+    }
+  }
+  return inv;
+}
+
+Rope make_rope(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
+               torch::ScalarType dtype) {
+  double attn_factor = 1.0;
+  Tensor inv = inv_frequencies(c, base, s, start + len, &attn_factor);
+  Tensor pos = torch::arange(start, start + len, torch::kInt64).to(torch::kFloat32);
+  Tensor freqs = torch::outer(pos, inv);
+  Tensor emb = torch::cat({freqs, freqs}, -1);
+  return {(emb.cos() * attn_factor).to(dtype), (emb.sin() * attn_factor).to(dtype)};
+}
+
+Tensor rotate_half(const Tensor& x) {
+  const int64_t h = x.size(-1) / 2;
+  return torch::cat(
+      {-x.index({F::Ellipsis, F::Slice(h, F::None)}), x.index({F::Ellipsis, F::Slice(F::None, h)})},
+      -1);
+}
+
+// x: [B, heads, T, head_dim]; the first rotary_dim features rotate, the rest pass (Phi-3 partial).
+Tensor apply_rope(const Tensor& x, const Rope& r) {
+  const int64_t rd = r.cos.size(-1);
+  if (rd == x.size(-1)) return x * r.cos + rotate_half(x) * r.sin;
+  Tensor rot = x.index({F::Ellipsis, F::Slice(F::None, rd)});
+  Tensor pass = x.index({F::Ellipsis, F::Slice(rd, F::None)});
+  return torch::cat({rot * r.cos + rotate_half(rot) * r.sin, pass}, -1);
+}
+
+// true where query (absolute position start + i) may not see key j.
+Tensor blocked(int64_t start, int64_t len, int64_t keys, std::optional<int64_t> window) {
+  Tensor qpos = torch::arange(start, start + len, torch::kInt64).unsqueeze(1);
+  Tensor kpos = torch::arange(0, keys, torch::kInt64).unsqueeze(0);
+  Tensor m = kpos > qpos;
+  if (window) m = m.logical_or(qpos - kpos >= *window);
+  return m;
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
+}
+
+Tensor activate(const Tensor& x, Activation a) {
+  return a == Activation::Silu ? torch::silu(x) : torch::gelu(x, "tanh");
+}
+
+Tensor entropy(const Tensor& probs) {
+  Tensor p = probs.to(torch::kFloat32).clamp(1e-12, 1.0);
+  return -(p * p.log()).sum(-1);
+}
+
+struct LayerContext {
+  const ModelConfig& c;
+  const ArchSpec& a;
+  Activation act;
+  int64_t start;
+  const Rope* rope;
+  std::optional<int64_t> window;
+  Capture* capture;
+  KVCache* cache;
+  int layer;
+};
+
+Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
+  const auto& c = ctx.c;
+  const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads,
+                hd = c.head_dim;
+  Tensor q = linear(x, lw.q, lw.q_bias).view({B, T, H, hd}).transpose(1, 2);
+  Tensor k = linear(x, lw.k, lw.k_bias).view({B, T, KV, hd}).transpose(1, 2);
+  Tensor v = linear(x, lw.v, lw.v_bias).view({B, T, KV, hd}).transpose(1, 2);
+  if (lw.q_norm.defined()) q = rms_norm(q, lw.q_norm, c.rms_norm_eps, ctx.a.norm_offset_one);
+  if (lw.k_norm.defined()) k = rms_norm(k, lw.k_norm, c.rms_norm_eps, ctx.a.norm_offset_one);
+  q = apply_rope(q, *ctx.rope);
+  k = apply_rope(k, *ctx.rope);
+  if (ctx.cache) {
+    auto& ck = ctx.cache->k[ctx.layer];
+    auto& cv = ctx.cache->v[ctx.layer];
+    if (ck.defined()) {
+      k = torch::cat({ck, k}, 2);
+      v = torch::cat({cv, v}, 2);
+    }
+    ck = k;
+    cv = v;
+  }
+  if (H != KV) {
+    k = k.repeat_interleave(H / KV, 1);
+    v = v.repeat_interleave(H / KV, 1);
+  }
+  const double scaling = std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5);
+  Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scaling;
+  if (c.attn_logit_softcapping)
+    scores = torch::tanh(scores / *c.attn_logit_softcapping) * *c.attn_logit_softcapping;
+  scores = scores.masked_fill(blocked(ctx.start, T, k.size(2), ctx.window),
+                              -std::numeric_limits<double>::infinity());
+  Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+  if (ctx.capture) {
+    if (ctx.capture->want_attn_probs) ctx.capture->attn_probs.push_back(probs.to(torch::kFloat32));
+    if (ctx.capture->want_attn_entropy) ctx.capture->attn_entropy.push_back(entropy(probs));
+  }
+  Tensor out = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H * hd});
+  return torch::linear(out, lw.o);
+}
+
+Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
+  Tensor a = activate(torch::linear(x, lw.gate), ctx.act) * torch::linear(x, lw.up);
+  if (ctx.capture && ctx.capture->want_mlp_act) ctx.capture->mlp_act.push_back(a.detach());
+  return torch::linear(a, lw.down);
+}
+
+Tensor decoder_layer(const LayerContext& ctx, const LayerWeights& lw, Tensor h) {
+  const double eps = ctx.c.rms_norm_eps;
+  const bool off = ctx.a.norm_offset_one;
+  Tensor x = attention(ctx, lw, rms_norm(h, lw.attn_norm, eps, off));
+  if (lw.post_attn_norm.defined()) x = rms_norm(x, lw.post_attn_norm, eps, off);
+  h = h + x;
+  x = mlp(ctx, lw, rms_norm(h, lw.pre_ffn_norm, eps, off));
+  if (lw.post_ffn_norm.defined()) x = rms_norm(x, lw.post_ffn_norm, eps, off);
+  return h + x;
+}
+
+}  // namespace
+
+Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore& ws,
+                     torch::ScalarType compute_dtype) {
+  init_threads();
+  const auto roles = resolve_roles(c, a, ws);
+  Weights w;
+  w.layers.resize(static_cast<std::size_t>(c.num_hidden_layers));
+  for (const auto& r : roles) {
+    if (r.tied) {
+      w.lm_head = w.embed;
+      continue;
+    }
+    const auto& v = *r.view;
+    Tensor t = torch::from_blob(const_cast<std::byte*>(v.bytes.data()), v.shape,
+                                torch::TensorOptions().dtype(torch_dtype(v.dtype)));
+    if (r.fused) t = t.narrow(0, r.row_offset, r.shape[0]);
+    t = t.to(compute_dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
+    if (r.layer < 0) {
+      (r.role == Role::Embed ? w.embed : r.role == Role::FinalNorm ? w.final_norm : w.lm_head) = t;
+    } else {
+      w.layers[static_cast<std::size_t>(r.layer)].*layer_member(r.role) = t;
+    }
+  }
+  return w;
+}
+
+Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const Tensor& tokens,
+               Capture* capture, KVCache* cache) {
+  init_threads();
+  const auto dtype = w.embed.scalar_type();
+  const int64_t T = tokens.size(1);
+  const int64_t start = cache ? cache->length : 0;
+  if (cache && cache->k.empty()) {
+    cache->k.resize(w.layers.size());
+    cache->v.resize(w.layers.size());
+  }
+  Tensor h = torch::embedding(w.embed, tokens);
+  if (a.embed_scale_sqrt_hidden)
+    h = h * torch::scalar_tensor(std::sqrt(static_cast<double>(c.hidden_size)), torch::kFloat32)
+                .to(dtype);
+
+  const Rope global = make_rope(c, c.rope_theta, c.rope_scaling, start, T, dtype);
+  const Rope local = a.local_rope_base
+                         ? make_rope(c, c.rope_local_base_freq, RopeScaling{}, start, T, dtype)
+                         : global;
+  const Activation act = resolve_activation(c, a);
+  const bool want_hidden = capture && capture->want_hidden;
+  for (std::size_t l = 0; l < w.layers.size(); ++l) {
+    if (want_hidden) capture->hidden.push_back(h.detach());
+    const bool sliding = c.is_sliding[l];
+    LayerContext ctx{c,
+                     a,
+                     act,
+                     start,
+                     sliding ? &local : &global,
+                     sliding ? c.sliding_window : std::nullopt,
+                     capture,
+                     cache,
+                     static_cast<int>(l)};
+    h = decoder_layer(ctx, w.layers[l], h);
+  }
+  h = rms_norm(h, w.final_norm, c.rms_norm_eps, a.norm_offset_one);
+  if (want_hidden) capture->hidden.push_back(h.detach());
+  Tensor logits = torch::linear(h, w.lm_head);
+  if (c.final_logit_softcapping)
+    logits = torch::tanh(logits / *c.final_logit_softcapping) * *c.final_logit_softcapping;
+  if (cache) cache->length += T;
+  return logits;
+}
+
+}  // namespace th::model
