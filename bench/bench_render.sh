@@ -3,18 +3,21 @@
 # write) against `scsynth -N` alone on the score that render wrote (target: ≤ 1.25×), and the
 # realtime factor of the demo set (target: ≥ 20×). Both wall and CPU seconds (user + sys,
 # children included) are reported: on a shared machine the CPU figure is the stable one.
-# Usage: bench/bench_render.sh BUILD_DIR [SESSION]   (default sessions/demo.toml)
+# Usage: bench/bench_render.sh BUILD_DIR [SESSION]   (default sessions/demo.toml);
+# TH_BENCH_MODEL=DIR renders with --model DIR.
 set -euo pipefail
 BUILD=${1:-build}
 SESSION=${2:-sessions/demo.toml}
 cd "$(dirname "$0")/.."
 BIN=$BUILD/engine/app/tensorhaus
+MODEL=()
+[[ -n ${TH_BENCH_MODEL:-} ]] && MODEL=(--model "$TH_BENCH_MODEL")
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 # Warm-up: fills the feature cache (weight analysis) so the timed run measures rendering.
-"$BIN" render "$SESSION" --out "$OUT/warm.wav" >/dev/null 2>&1
+"$BIN" render "$SESSION" "${MODEL[@]}" --out "$OUT/warm.wav" >/dev/null 2>&1
 t() { /usr/bin/time -f "%e %U %S" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/err" || { cat "$OUT/err" >&2; exit 1; }; cat "$OUT/time"; }
-read -r rw ru rs < <(t "$BIN" render "$SESSION" --out "$OUT/demo.wav" --score "$OUT/score.osc")
+read -r rw ru rs < <(t "$BIN" render "$SESSION" "${MODEL[@]}" --out "$OUT/demo.wav" --score "$OUT/score.osc")
 SECONDS_AUDIO=$(soxi -D "$OUT/demo.wav")
 read -r sw su ss < <(t scsynth -D 0 -V -1 -i 0 -o 2 -N "$OUT/score.osc" _ "$OUT/alone.wav" 48000 WAV float)
 awk -v rw="$rw" -v ru="$ru" -v rs="$rs" -v sw="$sw" -v su="$su" -v ss="$ss" -v a="$SECONDS_AUDIO" \

@@ -11,7 +11,7 @@ find_package(Torch REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(RTMIDI REQUIRED IMPORTED_TARGET rtmidi)
-find_package(AbletonLink CONFIG QUIET)
+find_package(AbletonLink REQUIRED CONFIG)
 
 find_path(OSCPACK_INCLUDE_DIR osc/OscOutboundPacketStream.h PATH_SUFFIXES oscpack REQUIRED)
 find_library(OSCPACK_LIBRARY oscpack REQUIRED)

@@ -10,5 +10,14 @@ namespace th::app {
 std::string default_model_dir();
 
 void register_inspect(CLI::App& app);
+void register_activations(CLI::App& app);
+void register_generate(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_train_pocket(CLI::App& app);
+void register_analyze(CLI::App& app);
+void register_compose(CLI::App& app);
+void register_explain(CLI::App& app);
+void register_render(CLI::App& app);
+void register_live(CLI::App& app);
 
 }  // namespace th::app

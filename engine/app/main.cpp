@@ -11,6 +11,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "tensorhaus 0.1.0");
   th::app::register_inspect(app);
+  th::app::register_activations(app);
+  th::app::register_generate(app);
+  th::app::register_tokenize(app);
+  th::app::register_train_pocket(app);
+  th::app::register_analyze(app);
+  th::app::register_compose(app);
+  th::app::register_explain(app);
+  th::app::register_render(app);
+  th::app::register_live(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,15 +1,9 @@
-#include <cstdlib>
-#include <filesystem>
-
 #include "app/commands.h"
+#include "app/compose_pipeline.h"
 
 namespace th::app {
 
-// The embedded model ships in the source tree; TH_HOME overrides where that tree is.
-std::string default_model_dir() {
-  if (const char* home = std::getenv("TH_HOME"))
-    return (std::filesystem::path(home) / "models/pocket").string();
-  return TH_SOURCE_DIR "/models/pocket";
-}
+// The embedded model ships in the source tree (TH_HOME overrides where that tree is).
+std::string default_model_dir() { return (project_root() / "models/pocket").string(); }
 
 }  // namespace th::app

@@ -47,4 +47,15 @@ std::string pocket_continue(const std::filesystem::path& model_dir, const std::s
   return decode_ids(spm, ids, scratch);
 }
 
+std::string pocket_continue_sampled(const std::filesystem::path& model_dir,
+                                    const std::string& prompt, int64_t n, double temperature,
+                                    int64_t top_k, uint64_t seed,
+                                    const std::filesystem::path& scratch) {
+  Loaded m = load(model_dir);
+  const auto spm = model_dir / "tokenizer.model";
+  auto ids = pocket_sample(m.cfg, *m.arch, m.w, encode_text(spm, prompt, scratch), n, temperature,
+                           top_k, seed);
+  return decode_ids(spm, ids, scratch);
+}
+
 }  // namespace th::model

@@ -24,4 +24,10 @@ double pocket_validation_loss(const std::filesystem::path& model_dir,
 std::string pocket_continue(const std::filesystem::path& model_dir, const std::string& prompt,
                             int64_t n, const std::filesystem::path& scratch);
 
+// Sampled continuation (temperature, top-k, seeded; see pocket_sample). Same rules.
+std::string pocket_continue_sampled(const std::filesystem::path& model_dir,
+                                    const std::string& prompt, int64_t n, double temperature,
+                                    int64_t top_k, uint64_t seed,
+                                    const std::filesystem::path& scratch);
+
 }  // namespace th::model

@@ -79,7 +79,8 @@ std::string readme(const PocketShape& s, const PocketRecipe& r, const PocketRepo
     << " |\n"
     << "| validation loss (all held-out rows, shipped BF16 weights) | "
     << fixed(rep.validation_loss, 4) << " |\n"
-    << "| training time | " << fixed(rep.seconds / 60.0, 1) << " min |\n"
+    << "| wall time (whole command) | " << fixed(rep.seconds / 60.0, 1) << " min |\n"
+    << "| CPU time (all threads) | " << fixed(rep.cpu_seconds / 60.0, 1) << " min |\n"
     << "| throughput | " << fixed(rep.tokens_per_second, 0) << " tokens/s |\n\n";
   if (!rep.validation_curve.empty()) {
     o << "Validation loss during training (float32 weights):\n\n"
@@ -91,6 +92,14 @@ std::string readme(const PocketShape& s, const PocketRecipe& r, const PocketRepo
   o << "## Sample\n\n"
     << "Greedy continuation of `" << rep.prompt << "` (64 tokens):\n\n> " << rep.greedy_sample
     << "\n";
+  if (!rep.sampled.empty()) {
+    o << "\nSampled continuations of `" << rep.prompt
+      << "` (temperature 0.8, top-k 40, 64 tokens, seeds 1, 2, 3):\n";
+    for (const auto& t : rep.sampled) o << "\n> " << t << "\n";
+  }
+  o << "\nWall time depends on what else the machine runs; the CPU time is what the run needs "
+       "from "
+    << r.threads << " otherwise idle cores.\n";
   return o.str();
 }
 

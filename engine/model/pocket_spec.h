@@ -57,9 +57,11 @@ struct PocketReport {
   double final_train_loss = 0;  // mean of the last steps
   double validation_loss = 0;   // every validation row, the shipped BF16 weights
   double seconds = 0;
+  double cpu_seconds = 0;  // process CPU time, all threads: what an idle machine would need
   double tokens_per_second = 0;
   std::string prompt;
   std::string greedy_sample;
+  std::vector<std::string> sampled;  // temperature 0.8, top-k 40, seeds 1, 2, 3
   std::vector<std::pair<int64_t, double>> validation_curve;  // step → interim validation loss
 };
 

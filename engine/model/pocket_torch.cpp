@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <random>
+
 #include "model/pocket_spm.h"
 
 namespace th::model {
@@ -62,6 +64,38 @@ std::vector<int32_t> pocket_greedy(const ModelConfig& c, const ArchSpec& a, cons
     auto in = torch::from_blob(ids.data(), {1, static_cast<int64_t>(ids.size())}, torch::kLong);
     auto logits = forward(c, a, w, in);
     auto next = static_cast<int32_t>(logits[0][-1].argmax().item<int64_t>());
+    out.push_back(next);
+    ids.push_back(next);
+    if (next == kEosId) break;
+  }
+  return out;
+}
+
+std::vector<int32_t> pocket_sample(const ModelConfig& c, const ArchSpec& a, const Weights& w,
+                                   const std::vector<int32_t>& prompt, int64_t n,
+                                   double temperature, int64_t top_k, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> ids{kBosId};
+  ids.insert(ids.end(), prompt.begin(), prompt.end());
+  std::vector<int32_t> out;
+  for (int64_t k = 0; k < n && static_cast<int64_t>(ids.size()) < c.max_position_embeddings; ++k) {
+    auto in = torch::from_blob(ids.data(), {1, static_cast<int64_t>(ids.size())}, torch::kLong);
+    auto logits = forward(c, a, w, in)[0][-1].to(torch::kDouble) / temperature;
+    auto [top, index] = logits.topk(std::min<int64_t>(top_k, logits.size(0)));
+    auto p = torch::softmax(top, 0).contiguous();
+    // Inverse-CDF draw from the top-k with our own generator: the same on every machine.
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    double acc = 0;
+    int64_t pick = p.size(0) - 1;
+    for (int64_t i = 0; i < p.size(0); ++i) {
+      acc += p[i].item<double>();
+      if (u < acc) {
+        pick = i;
+        break;
+      }
+    }
+    auto next = static_cast<int32_t>(index[pick].item<int64_t>());
     out.push_back(next);
     ids.push_back(next);
     if (next == kEosId) break;

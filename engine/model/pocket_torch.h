@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,5 +29,11 @@ double pocket_mean_loss(const ModelConfig& c, const ArchSpec& a, const Weights& 
 // the generated ids only. Thread-safe.
 std::vector<int32_t> pocket_greedy(const ModelConfig& c, const ArchSpec& a, const Weights& w,
                                    const std::vector<int32_t>& prompt, int64_t n);
+
+// Like pocket_greedy, but draws each token from the `top_k` most likely ones at `temperature`,
+// with its own generator seeded by `seed` (same seed, same text). Thread-safe.
+std::vector<int32_t> pocket_sample(const ModelConfig& c, const ArchSpec& a, const Weights& w,
+                                   const std::vector<int32_t>& prompt, int64_t n,
+                                   double temperature, int64_t top_k, uint64_t seed);
 
 }  // namespace th::model

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <deque>
 #include <fstream>
 #include <numbers>
@@ -220,7 +221,13 @@ PocketReport train_pocket(const PocketOptions& opt) {
     rep.final_train_loss = recent.empty() ? 0.0 : sum / static_cast<double>(recent.size());
     rep.greedy_sample =
         decode_ids(spm_model, pocket_greedy(cfg, arch, shipped, prompt, 64), opt.work / "decode");
+    rep.sampled.clear();
+    for (uint64_t seed : {1, 2, 3})
+      rep.sampled.push_back(decode_ids(spm_model,
+                                       pocket_sample(cfg, arch, shipped, prompt, 64, 0.8, 40, seed),
+                                       opt.work / "decode"));
     rep.seconds = elapsed();
+    rep.cpu_seconds = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
     rep.tokens_per_second =
         train_seconds > 0
             ? static_cast<double>(steps_done * r.batch_rows * s.context) / train_seconds

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "core/error.h"
 #include "music/theory.h"
@@ -51,6 +53,43 @@ std::int64_t integer(std::string_view s, std::string_view step) {
   return v;
 }
 
+// "tonality", "tonality@2", "tonality@2 phrygian", "tonality dorian" → a Tonal step.
+bool is_tonal(std::string_view s) {
+  return trim(s).starts_with("tonality");
+}
+xf::Tonal parse_tonal(std::string_view s, std::string_view step) {
+  auto parts = split(trim(s), ' ');
+  std::erase_if(parts, [](std::string_view p) { return p.empty(); });
+  if (parts.empty() || parts.size() > 2) throw bad_step(step, "expected tonality[@OCTAVE] [MODE]");
+  xf::Tonal t;
+  std::string_view head = parts[0];
+  head.remove_prefix(std::string_view("tonality").size());
+  if (!head.empty()) {
+    if (head.front() != '@') throw bad_step(step, "expected tonality@OCTAVE, e.g. tonality@2");
+    const auto o = integer(head.substr(1), step);
+    if (o < 0 || o > 8) throw bad_step(step, "the octave must be 0..8");
+    t.octave = static_cast<int>(o);
+  }
+  if (parts.size() == 2) {
+    mode_intervals(parts[1]);  // validates the name
+    t.mode = std::string(parts[1]);
+  }
+  return t;
+}
+
+std::string tonal_text(const xf::Tonal& t) {
+  std::string s = "tonality";
+  if (t.octave >= 0) s += fmt::format("@{}", t.octave);
+  if (!t.mode.empty()) s += " " + t.mode;
+  return s;
+}
+
+std::string note_text(int midi) {
+  static constexpr const char* kNames[] = {"C",  "C#", "D",  "D#", "E",  "F",
+                                           "F#", "G",  "G#", "A",  "A#", "B"};
+  return fmt::format("{}{}", kNames[((midi % 12) + 12) % 12], midi / 12 - 1);
+}
+
 // "C3 dorian" → root MIDI note and mode intervals.
 std::pair<int, std::span<const int>> root_and_mode(std::string_view s, std::string_view step) {
   const auto parts = split(trim(s), ' ');
@@ -89,16 +128,22 @@ Transform parse_step(std::string_view step) {
   }
   if (name == "at" && args.size() == 1) return xf::At{integer(args[0], step)};
   if (name == "scale" && args.size() == 2) {
-    const auto [root, mode] = root_and_mode(args[0], step);
     const auto words = split(args[1], ' ');
     if (words.size() != 2 || (words[1] != "oct" && words[1] != "octaves"))
       throw bad_step(step, "expected scale(ROOT MODE, N oct)");
     const auto oct = integer(words[0], step);
     if (oct < 1 || oct > 8) throw bad_step(step, "octaves must be 1..8");
+    if (is_tonal(args[0])) {
+      auto t = parse_tonal(args[0], step);
+      t.octaves = oct;
+      return t;
+    }
+    const auto [root, mode] = root_and_mode(args[0], step);
     return xf::ScaleDegree{build_scale(root, mode, root, root + 12 * static_cast<int>(oct)),
                            fmt::format("scale({}, {} oct)", args[0], oct)};
   }
   if (name == "snap" && args.size() == 1) {
+    if (is_tonal(args[0])) return parse_tonal(args[0], step);
     const auto [root, mode] = root_and_mode(args[0], step);
     return xf::Snap{build_scale_span(root, mode, 0, 127), fmt::format("snap({})", args[0])};
   }
@@ -179,6 +224,10 @@ struct Apply {
           fmt::format("at({}): index out of range (the array has {} values)", a.index, v.size()));
     v = {v[static_cast<std::size_t>(a.index)]};
   }
+  void operator()(const xf::Tonal& t) {
+    throw InputError(fmt::format("transform \"{}\" needs the model's tonality (resolve_tonal)",
+                                 transform_text(t)));
+  }
 };
 
 }  // namespace
@@ -204,6 +253,10 @@ std::string transform_text(const Transform& t) {
       return fmt::format("pick({} evenly)", p.n);
     }
     std::string operator()(const xf::At& a) const { return fmt::format("at({})", a.index); }
+    std::string operator()(const xf::Tonal& t) const {
+      return t.octaves > 0 ? fmt::format("scale({}, {} oct)", tonal_text(t), t.octaves)
+                           : fmt::format("snap({})", tonal_text(t));
+    }
   };
   return std::visit(Text{}, t);
 }
@@ -250,13 +303,59 @@ std::string FeatureExpr::chain_text() const {
   return s;
 }
 
+ModelKey model_key(const FeatureSource& source) {
+  // The analysis stores the mode as an index into this fixed list (weight_analysis.cpp).
+  static constexpr std::array<std::string_view, 4> kModes{"major", "natural_minor",
+                                                          "harmonic_minor", "dorian"};
+  const auto root = source.get("tonality.root");
+  const auto mode = source.get("tonality.mode");
+  if (root.empty() || mode.empty()) throw InputError("tonality.root / tonality.mode are empty");
+  const auto m = static_cast<std::size_t>(std::clamp(static_cast<int>(mode[0]), 0, 3));
+  return {static_cast<int>(std::lround(root[0])), std::string(kModes[m])};
+}
+
+ModelKey tonal_key(const xf::Tonal& t, const ModelKey& model) {
+  ModelKey k = model;
+  if (t.octave >= 0) k.root = 12 * (t.octave + 1) + ((model.root % 12) + 12) % 12;
+  if (!t.mode.empty()) k.mode = t.mode;
+  return k;
+}
+
+std::vector<Transform> resolve_tonal(const std::vector<Transform>& chain,
+                                     const FeatureSource& source) {
+  std::vector<Transform> out;
+  std::optional<ModelKey> model;
+  for (const auto& step : chain) {
+    const auto* t = std::get_if<xf::Tonal>(&step);
+    if (!t) {
+      out.push_back(step);
+      continue;
+    }
+    if (!model) model = model_key(source);
+    const ModelKey k = tonal_key(*t, *model);
+    const auto iv = mode_intervals(k.mode);
+    const std::string key = fmt::format("{} = {} {}", tonal_text(*t), note_text(k.root), k.mode);
+    if (t->octaves > 0)
+      out.push_back(xf::ScaleDegree{
+          build_scale(k.root, iv, k.root, k.root + 12 * static_cast<int>(t->octaves)),
+          fmt::format("scale({}, {} oct)", key, t->octaves)});
+    else
+      out.push_back(xf::Snap{build_scale_span(k.root, iv, 0, 127), fmt::format("snap({})", key)});
+  }
+  return out;
+}
+
 FeatureValues FeatureExpr::evaluate(const FeatureSource& source) const {
   const auto raw = source.get(feature);
+  const bool tonal = std::any_of(chain.begin(), chain.end(), [](const Transform& t) {
+    return std::holds_alternative<xf::Tonal>(t);
+  });
+  const std::vector<Transform> resolved = tonal ? resolve_tonal(chain, source) : chain;
   std::vector<SourcedValue> v;
   v.reserve(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i)
     v.push_back({static_cast<double>(raw[i]), static_cast<std::int64_t>(i)});
-  v = apply_transforms(std::move(v), chain);
+  v = apply_transforms(std::move(v), resolved);
   if (v.empty())
     throw InputError(
         fmt::format("feature \"{}\" with \"{}\" selects no values", feature, chain_text()));
@@ -266,7 +365,9 @@ FeatureValues FeatureExpr::evaluate(const FeatureSource& source) const {
   out.statistic = dot == std::string::npos ? feature : feature.substr(dot + 1);
   for (const auto& t : chain)
     if (const auto* p = std::get_if<xf::Percentile>(&t)) out.statistic += " " + transform_text(*p);
-  out.transform = chain_text();
+  std::string text;
+  for (const auto& t : resolved) text += (text.empty() ? "" : " | ") + transform_text(t);
+  out.transform = std::move(text);
   out.values = std::move(v);
   return out;
 }

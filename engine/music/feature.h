@@ -55,20 +55,44 @@ struct PickEvenly {  // keep indices int(np.linspace(0, len − 1, n))
 struct At {  // keep one index
   std::int64_t index;
 };
+// scale(tonality[@O][ MODE], N oct) / snap(tonality[@O][ MODE]): ScaleDegree or Snap on the
+// model's own key (the features tonality.root and tonality.mode), resolved when a FeatureExpr
+// is evaluated, because parsing happens before the model is known.
+struct Tonal {
+  int octave = -1;   // put the root's pitch class in this octave (C2 = 36); −1 = as analysed
+  std::string mode;  // "" = the model's mode
+  std::int64_t octaves = 0;  // 0 = snap
+};
 }  // namespace xf
 
 using Transform =
     std::variant<xf::Norm01, xf::Log1p, xf::Abs, xf::Rank, xf::Percentile, xf::Threshold,
-                 xf::ScaleDegree, xf::Snap, xf::Range, xf::PickEvenly, xf::At>;
+                 xf::ScaleDegree, xf::Snap, xf::Range, xf::PickEvenly, xf::At, xf::Tonal>;
 
 // Canonical text of one transform ("range(300, 3000, exp)"). Thread-safe; allocates.
 std::string transform_text(const Transform& t);
 
 // Parses a chain like "norm01 | scale(C3 dorian, 2 oct) | pick(16 evenly)". Steps:
 // norm01, log1p, abs, rank, percentile(q), > x, < x, scale(ROOT MODE, N oct),
-// snap(ROOT MODE), range(lo, hi[, exp]), pick(N evenly), at(i). A comparison may follow
-// another step without a bar ("rank > 0.7"). Throws th::InputError naming the bad step.
+// snap(ROOT MODE), range(lo, hi[, exp]), pick(N evenly), at(i). ROOT may be `tonality`,
+// optionally `tonality@O` (octave O) and followed by a mode that overrides the model's:
+// "scale(tonality@2 phrygian, 2 oct)". A comparison may follow another step without a bar
+// ("rank > 0.7"). Throws th::InputError naming the bad step.
 std::vector<Transform> parse_transforms(std::string_view text);
+
+// The model's key as the analysis found it.
+struct ModelKey {
+  int root = 60;     // MIDI, C4..B4 (tonality.root)
+  std::string mode;  // a theory.h mode name (from the index tonality.mode)
+};
+// Reads tonality.root and tonality.mode. Throws th::InputError when absent. Thread-safe.
+ModelKey model_key(const FeatureSource& source);
+// The key a Tonal step names: the model's root moved to octave t.octave, t.mode or the model's.
+ModelKey tonal_key(const xf::Tonal& t, const ModelKey& model);
+// Replaces every Tonal step by the ScaleDegree / Snap it means for this source (the text
+// records the resolved key, e.g. "scale(tonality@2 = D#2 dorian, 2 oct)"). Thread-safe.
+std::vector<Transform> resolve_tonal(const std::vector<Transform>& chain,
+                                     const FeatureSource& source);
 
 // A value and the element it came from.
 struct SourcedValue {
@@ -94,8 +118,9 @@ struct FeatureExpr {
 
   // Canonical chain text ("norm01 | range(0.2, 0.9)"). Allocates.
   std::string chain_text() const;
-  // Reads the feature, applies the chain in order. Throws th::InputError for an unknown
-  // feature (from the source) or an empty selection. Allocates.
+  // Reads the feature, resolves Tonal steps (resolve_tonal), applies the chain in order.
+  // Throws th::InputError for an unknown feature (from the source) or an empty selection.
+  // Allocates.
   FeatureValues evaluate(const FeatureSource& source) const;
 };
 

@@ -24,6 +24,13 @@ class Timeline {
   virtual Beats beat_at_time(HostMicros t) const = 0;
   // Current tempo in BPM. Scheduler thread; realtime-safe.
   virtual double tempo() const = 0;
+  // From beat `at` on, the tempo is bpm (the live engine's `tempo` command, at the quantum).
+  // Scheduler thread; realtime-safe. Throws std::invalid_argument on a bad bpm or beat.
+  virtual void set_tempo(double bpm, Beats at) = 0;
+  // Once per tick, before the scheduler reads the timeline: a timeline shared with others
+  // (Ableton Link) picks up their changes here, from the first whole beat after `horizon`.
+  // Scheduler thread; realtime-safe.
+  virtual void follow(HostMicros horizon) { (void)horizon; }
 };
 
 // Rounds a beat position down to the grid. Thread-safe; realtime-safe.
@@ -38,7 +45,7 @@ class TempoTimeline final : public Timeline {
 
   // From beat `at` on, the tempo is bpm; `at` must not precede the current segment's anchor.
   // Scheduler thread; realtime-safe. Throws std::invalid_argument on a bad bpm or beat.
-  void set_tempo(double bpm, Beats at);
+  void set_tempo(double bpm, Beats at) override;
 
   HostMicros time_at_beat(Beats b) const override;
   Beats beat_at_time(HostMicros t) const override;

@@ -187,6 +187,7 @@ TEST_CASE("nrt render: every instrument plays a note and frees itself") {
   for (const auto& f : defs) {
     const auto& d = f.defs[0];
     if (d.has_control("in")) continue;  // mixing/effects defs run for the whole piece
+    if (!d.has_control("out")) continue;  // utilities (rand_seed) make no sound
     const double t = 0.05 + slot * double(names.size());
     const std::int32_t node = 20000 + std::int32_t(names.size());
     names.push_back(d.name);
@@ -208,7 +209,10 @@ TEST_CASE("nrt render: every instrument plays a note and frees itself") {
     const double t = 0.05 + slot * double(k);
     INFO(names[k] << " rms " << rms(m, t, t + 0.5) << " peak " << peak(m, t, t + slot - 0.35)
                   << " tail " << peak(m, t + slot - 0.7, t + slot - 0.3));
-    CHECK(rms(m, t, t + 0.5) > 0.005);
+    // Audible: short percussion (a closed hat) has little RMS over half a second, and its noise
+    // source differs per run here (no rand_seed in this score), so the floor is well below it.
+    CHECK(rms(m, t, t + 0.5) > 0.002);
+    CHECK(peak(m, t, t + slot) > 0.02);
     CHECK(peak(m, t, t + slot) < 0.99);
     CHECK(peak(m, t + slot - 0.7, t + slot - 0.3) < 1e-4);
   }

@@ -1,0 +1,77 @@
+// `tensorhaus activations --model DIR (--prompt TEXT | --tokens 1,2,3) --out FILE.safetensors
+// [--dtype float32|bfloat16]`: one forward pass with capture, written as safetensors
+// (tokens I64 [T], hidden F32 [L+1,T,D], attn_entropy F32 [L,H,T], mlp_sparsity F32 [L,T],
+// logits F32 [T,V]); conventions in docs/model.md.
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "app/commands.h"
+#include "core/error.h"
+#include "model/runner.h"
+#include "model/safetensors.h"
+
+namespace th::app {
+namespace {
+
+struct ActivationsArgs {
+  std::string model = default_model_dir();
+  std::string prompt;
+  std::string tokens;
+  std::string out;
+  std::string dtype = "float32";
+};
+
+std::span<const std::byte> bytes_of(const std::vector<float>& v) {
+  return std::as_bytes(std::span(v));
+}
+
+void run(const ActivationsArgs& a) {
+  auto runner = model::Runner::load(a.model, model::parse_compute_dtype(a.dtype, "--dtype"));
+  const auto ids =
+      a.tokens.empty() ? runner.encode(a.prompt) : model::parse_token_list(a.tokens, "--tokens");
+  const auto cap = runner.forward(ids);
+  std::vector<model::TensorData> out;
+  out.push_back({"tokens",
+                 model::DType::I64,
+                 {static_cast<int64_t>(ids.size())},
+                 std::as_bytes(std::span(ids))});
+  const std::pair<const char*, const model::Array*> arrays[] = {{"hidden", &cap.hidden},
+                                                                {"attn_entropy", &cap.attn_entropy},
+                                                                {"mlp_sparsity", &cap.mlp_sparsity},
+                                                                {"logits", &cap.logits}};
+  for (const auto& [name, arr] : arrays)
+    out.push_back({name, model::DType::F32, arr->shape, bytes_of(arr->data)});
+  const auto& c = runner.config();
+  model::write_safetensors(
+      a.out, out,
+      {{"model", runner.dir().string()},
+       {"model_type", c.model_type},
+       {"dtype", a.dtype},
+       {"lm_head", runner.lm_head_tied() ? "tied to embed" : "separate"},
+       {"mlp_sparsity", "fraction of act(gate)*up units with |a| < 0.1*std(layer activations)"}});
+  fmt::print(stderr, "{}: {} tokens, {} layers → {}\n", runner.dir().string(), ids.size(),
+             c.num_hidden_layers, a.out);
+}
+
+}  // namespace
+
+void register_activations(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "activations",
+      "Run one forward pass and save hidden states, attention entropy, MLP sparsity, logits");
+  auto a = std::make_shared<ActivationsArgs>();
+  cmd->add_option("--model", a->model, "Hugging Face model folder")->capture_default_str();
+  auto* p = cmd->add_option("--prompt", a->prompt, "Prompt text (needs the folder's tokenizer)");
+  auto* t = cmd->add_option("--tokens", a->tokens, "Token ids, comma-separated (1,2,3)");
+  p->excludes(t);
+  cmd->add_option("--out", a->out, "Output .safetensors file")->required();
+  cmd->add_option("--dtype", a->dtype, "Compute dtype: float32 or bfloat16")->capture_default_str();
+  cmd->callback([a, p, t] {
+    if (p->count() == 0 && t->count() == 0)
+      throw InputError("activations: expected --prompt TEXT or --tokens 1,2,3, found neither");
+    run(*a);
+  });
+}
+
+}  // namespace th::app

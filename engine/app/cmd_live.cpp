@@ -1,0 +1,320 @@
+// `tensorhaus live SESSION.toml [--scsynth HOST:PORT | --boot-scsynth] [--link] [--quantum 4]
+//  [--lookahead-ms 50] [--control-port 57150] [--control-bind ADDR] [--midi-out NAME]
+//  [--record FILE.wav] [--model DIR] [--duration SECONDS]`: plays a session live on scsynth.
+// Wiring only (docs/live.md): the composition from compose_pipeline, the mix and the server
+// connection from io/, the engine from control/, commands from the OSC port and the terminal.
+// Threads: main (housekeeping, signals), scheduler (LiveEngine::run), OSC server, REPL, the
+// server supervisor, Link's own. SIGINT/SIGTERM end the set with every voice released.
+#include <fmt/format.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/compose_pipeline.h"
+#include "control/live_engine.h"
+#include "control/osc_server.h"
+#include "core/error.h"
+#include "io/link_timeline.h"
+#include "io/live_mix.h"
+#include "io/scsynth_process.h"
+#include "io/scsynth_supervisor.h"
+#include "io/scsynth_synthdefs.h"
+#include "io/udp_sink.h"
+#include "model/hf_config.h"
+#include "music/events_jsonl.h"
+#include "sched/clocks.h"
+#include "sched/program_builder.h"
+
+namespace th::app {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
+
+struct LiveOpts {
+  std::string session, scsynth, control_bind = "127.0.0.1", midi_out, record, model;
+  bool boot = false, link = false;
+  int quantum = 4, lookahead_ms = 50, control_port = 57150;
+  double duration = 0;
+};
+
+// What the set is made of now; heavy commands change a copy and keep it only when it composes.
+struct SetState {
+  fs::path session_file;
+  std::optional<fs::path> model;
+  std::optional<std::pair<int, int>> layers;
+  std::optional<std::string> pattern, prompt;
+};
+
+control::Recomposed compose_state(const SetState& s, const music::InstrumentTable& table) {
+  music::Session session = music::load_session(s.session_file, project_root());
+  if (s.model) session.model = *s.model;
+  for (auto& sec : session.sections) {
+    if (s.layers) std::tie(sec.layer_lo, sec.layer_hi) = *s.layers;
+    if (s.pattern) sec.pattern = *s.pattern;
+    if (s.prompt) sec.prompts = {*s.prompt};
+  }
+  if (!fs::exists(session.model / "config.json"))
+    throw bad_file(session.model.string(), "not a model folder (no config.json)");
+  const auto config = model::load_config(session.model / "config.json");
+  const int layers = static_cast<int>(config.num_hidden_layers);
+  const StoreFeatureSource features(features_for_model(session.model));
+  auto c = std::make_shared<music::Composition>(music::compose(session, features, layers));
+  control::Recomposed r;
+  r.context.num_layers = layers;
+  for (const auto& sec : session.sections) r.context.sections.push_back(sec.name);
+  for (const auto& e : fs::directory_iterator(session.patterns_dir))
+    if (e.path().extension() == ".toml" && e.path().stem() != "instruments")
+      r.context.patterns.push_back(e.path().stem().string());
+  for (const auto& i : table.instruments()) r.context.instruments.push_back(i.id);
+  for (const auto& g : table.groups()) r.context.instruments.push_back(g.name);
+  r.composition = std::move(c);
+  return r;
+}
+
+// Lines from stdin, polled so the thread notices the end of the set. Not a tty: plain lines.
+void repl(control::LiveEngine& engine, const std::atomic<bool>& stop) {
+  const bool tty = ::isatty(0);
+  std::string buf;
+  if (tty) std::fputs("live> ", stdout), std::fflush(stdout);
+  while (!stop.load()) {
+    pollfd p{0, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char chunk[512];
+    const auto n = ::read(0, chunk, sizeof chunk);
+    if (n <= 0) return;  // end of input: the set plays on (stop with a signal or --duration)
+    buf.append(chunk, static_cast<std::size_t>(n));
+    for (auto nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n')) {
+      const std::string line = buf.substr(0, nl);
+      buf.erase(0, nl + 1);
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const auto p = control::parse_command(line);
+      std::string err = p.command ? engine.submit(*p.command) : p.error;
+      if (!err.empty())
+        std::printf("error: %s\n", err.c_str());
+      else if (p.command->kind == control::CommandKind::status)
+        std::printf("%s\n", engine.status_line().c_str());
+      else
+        std::printf("ok %s\n", p.name.c_str());
+      if (tty) std::fputs("live> ", stdout);
+      std::fflush(stdout);
+    }
+  }
+}
+
+void run_live(const LiveOpts& o) {
+  const auto& table = music::default_instruments();
+  SetState state;
+  state.session_file = o.session;
+  if (!o.model.empty()) state.model = fs::path(o.model);
+  std::mutex state_mu;  // heavy commands are serialized by the engine; this guards `state` reads
+  std::fprintf(stderr, "live: composing %s\n", o.session.c_str());
+  control::Recomposed first = compose_state(state, table);
+  const double bpm = sched::initial_tempo(*first.composition);
+
+  // The server: our own (dummy JACK) or one that runs already.
+  std::unique_ptr<io::ScsynthProcess> process;
+  io::UdpEndpoint server{0x7f000001, 57110};
+  if (!o.scsynth.empty()) {
+    const auto ep = io::parse_endpoint(o.scsynth);
+    if (!ep) throw bad_field("live", "--scsynth", "HOST:PORT", o.scsynth);
+    server = *ep;
+  }
+  const fs::path work = fs::temp_directory_path() / fmt::format("tensorhaus-live-{}", ::getpid());
+  fs::create_directories(work);
+  if (o.boot) {
+    io::ScsynthProcessOptions po;
+    po.port = server.port;
+    po.log_dir = work;
+    process = std::make_unique<io::ScsynthProcess>(po);
+    std::fprintf(stderr, "live: starting jackd (dummy) and scsynth on port %u\n", po.port);
+    process->start();
+  }
+  auto defs = io::read_synthdef_dir(io::default_synthdef_dir());
+  if (!o.record.empty()) defs.push_back(io::read_synthdef_file(io::recorder_synthdef_file()));
+  io::LiveMixOptions mo;
+  mo.work_dir = work;
+  mo.tempo = bpm;
+  const io::LiveMix mix = io::build_live_mix(table, mo);
+  const fs::path record = o.record.empty() ? fs::path() : fs::absolute(o.record);
+  if (!record.empty() && record.has_parent_path()) fs::create_directories(record.parent_path());
+
+  io::SupervisorOptions so;
+  so.server = server;
+  so.process = process.get();
+  so.on_connect = [&](io::ScsynthClient& c) {
+    c.setup(defs, mix.setup, io::free_mix());
+    // After a server restart the recording starts again (the file is rewritten).
+    if (!record.empty()) c.run(io::record_start(record));
+  };
+  io::ScsynthSupervisor supervisor(so);
+  supervisor.start();
+
+  // Time: Link's session or the machine's steady clock.
+  std::unique_ptr<io::LinkTimeline> link;
+  std::unique_ptr<sched::TempoTimeline> tempo_timeline;
+  sched::SteadyClock steady;
+  std::unique_ptr<control::LiveClock> clock;
+  sched::Timeline* timeline = nullptr;
+  std::optional<io::LinkClock> link_clock;
+  if (o.link) {
+    link = std::make_unique<io::LinkTimeline>(bpm, o.quantum);
+    link_clock.emplace(io::LinkClock{*link});
+    clock = std::make_unique<control::LiveClockOf<io::LinkClock>>(*link_clock);
+    timeline = link.get();
+  } else {
+    tempo_timeline = std::make_unique<sched::TempoTimeline>(bpm, steady.now());
+    clock = std::make_unique<control::LiveClockOf<sched::SteadyClock>>(steady);
+    timeline = tempo_timeline.get();
+  }
+  sched::ClockMap clock_map(link ? link->clock_sources() : sched::ClockMap::system_sources());
+  clock_map.reestimate();
+
+  io::UdpSocket socket;
+  io::ScsynthVoicer voicer(table, defs, mix.voicer);
+  io::UdpSink sink(socket, server, voicer, clock_map, *timeline);
+  if (!o.midi_out.empty())
+    std::fprintf(stderr,
+                 "live: warning: --midi-out is not available in this build; the set "
+                 "plays on scsynth only\n");
+
+  control::LiveEngineOptions eo;
+  eo.quantum = o.quantum;
+  eo.lookahead_us = static_cast<sched::HostMicros>(o.lookahead_ms) * 1000;
+  control::LiveEngine engine(
+      *clock, *timeline, sink, table,
+      [&](const control::Command& c) {
+        std::lock_guard lock(state_mu);
+        SetState next = state;
+        using control::CommandKind;
+        switch (c.kind) {
+          case CommandKind::layer:
+            next.layers = {c.a, c.a};
+            break;
+          case CommandKind::layers:
+            next.layers = {c.a, c.b};
+            break;
+          case CommandKind::prompt:
+            next.prompt = c.text;
+            break;
+          case CommandKind::pattern:
+            next.pattern = c.text;
+            break;
+          case CommandKind::model:
+            next.model = fs::path(c.text);
+            break;
+          default:
+            break;  // reload: the same state, the session file read again
+        }
+        auto r = compose_state(next, table);
+        state = next;
+        return r;
+      },
+      eo);
+  if (!record.empty()) {
+    const fs::path log = record.parent_path() / "events.jsonl";
+    music::write_events_jsonl(log, *first.composition);
+  }
+  engine.start(std::move(first));
+
+  const auto bind = io::parse_ipv4(o.control_bind);
+  if (!bind) throw bad_field("live", "--control-bind", "an IPv4 address", o.control_bind);
+  control::OscCommandServer osc(
+      static_cast<std::uint16_t>(o.control_port), *bind, [&](const control::Command& c) {
+        auto err = engine.submit(c);
+        if (err.empty() && c.kind == control::CommandKind::status)
+          std::fprintf(stderr, "live: %s\n", engine.status_line().c_str());
+        return err;
+      });
+  osc.start();
+
+  g_stop = false;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+
+  std::atomic<bool> stop_sched{false}, stop_repl{false};
+  std::thread scheduler([&] { engine.run(stop_sched); });
+  std::thread repl_thread([&] { repl(engine, stop_repl); });
+  std::fprintf(stderr, "live: playing at %.1f BPM%s; commands on udp %s:%u and here\n", bpm,
+               link ? " (Link)" : "", o.control_bind.c_str(), osc.port());
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!g_stop.load()) {
+    std::this_thread::sleep_for(100ms);
+    engine.collect();
+    clock_map.reestimate();
+    if (o.duration > 0 &&
+        std::chrono::steady_clock::now() - t0 >= std::chrono::duration<double>(o.duration))
+      break;
+  }
+  std::fprintf(stderr, "live: stopping\n");
+  osc.stop();
+  stop_repl = true;
+  repl_thread.join();
+  stop_sched = true;
+  scheduler.join();
+  engine.collect();
+  // The releases are stamped just ahead of now: give them time to reach the server and play.
+  std::this_thread::sleep_for(std::chrono::milliseconds(o.lookahead_ms + 250));
+  if (!record.empty())
+    supervisor.call([](io::ScsynthClient& c) { c.run(io::record_stop()); }, 3000);
+  supervisor.stop();
+  std::printf("%s\n", engine.status_line().c_str());
+  std::printf("packets %llu, send failures %llu, server deaths %llu\n",
+              static_cast<unsigned long long>(sink.stats().packets),
+              static_cast<unsigned long long>(sink.stats().send_failures),
+              static_cast<unsigned long long>(supervisor.deaths()));
+  if (process) process->stop();
+  fs::remove_all(work);
+}
+
+}  // namespace
+
+void register_live(CLI::App& app) {
+  auto* cmd = app.add_subcommand("live",
+                                 "Play a session live on scsynth, controlled over OSC "
+                                 "and from the terminal");
+  auto o = std::make_shared<LiveOpts>();
+  cmd->add_option("session", o->session, "session file (sessions/*.toml)")->required();
+  cmd->add_option("--scsynth", o->scsynth,
+                  "scsynth's HOST:PORT (default 127.0.0.1:57110; with --boot-scsynth: the port "
+                  "the private server gets)");
+  cmd->add_flag("--boot-scsynth", o->boot, "start a private jackd (dummy) + scsynth");
+  cmd->add_flag("--link", o->link, "share tempo and phase with Ableton Link peers");
+  cmd->add_option("--quantum", o->quantum, "beats per phase cycle; changes land on it")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--lookahead-ms", o->lookahead_ms, "how far ahead notes are sent")
+      ->check(CLI::Range(5, 1000))
+      ->capture_default_str();
+  cmd->add_option("--control-port", o->control_port, "UDP port for /th/... commands")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--control-bind", o->control_bind, "address the command port binds to")
+      ->capture_default_str();
+  cmd->add_option("--midi-out", o->midi_out, "also send MIDI to this port name");
+  cmd->add_option("--record", o->record,
+                  "record the master to this WAV (+ events.jsonl beside it)");
+  cmd->add_option("--model", o->model, "model folder (default: the session's)");
+  cmd->add_option("--duration", o->duration, "stop after this many seconds (0: until Ctrl-C)")
+      ->check(CLI::Range(0.0, 1e7));
+  cmd->callback([o] { run_live(*o); });
+}
+
+}  // namespace th::app

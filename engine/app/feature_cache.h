@@ -1,0 +1,37 @@
+// The features a composition reads, computed once per model and cached on disk.
+// Contract: features_for_model(dir) returns the model's weight FeatureStore, loading it from
+// the cache when the model's bytes (config.json + every *.safetensors) hash to a stored entry
+// and computing + storing it otherwise; a live set therefore never recomputes. The cache lives
+// in $TH_CACHE_DIR, else $XDG_CACHE_HOME/tensorhaus, else ~/.cache/tensorhaus; a cache that
+// cannot be written only costs time (a warning), never the result.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "analysis/feature_store.h"
+#include "music/feature.h"
+
+namespace th::app {
+
+// Thread-safe; slow (hashes the weights; analyses on a cache miss).
+analysis::FeatureStore features_for_model(const std::filesystem::path& model_dir);
+
+// The composer's view of a FeatureStore. get() copies a feature once and keeps it, so the span
+// it returns stays valid as long as this object lives. Thread-safe.
+class StoreFeatureSource final : public music::FeatureSource {
+ public:
+  explicit StoreFeatureSource(analysis::FeatureStore store) : store_(std::move(store)) {}
+  std::span<const float> get(std::string_view name) const override;
+  const analysis::FeatureStore& store() const { return store_; }
+
+ private:
+  analysis::FeatureStore store_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::vector<float>, std::less<>> cache_;
+};
+
+}  // namespace th::app

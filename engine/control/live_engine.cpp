@@ -1,0 +1,277 @@
+#include "control/live_engine.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "core/error.h"
+#include "sched/program_builder.h"
+
+namespace th::control {
+namespace {
+
+// Instruments named by a mute/solo word: one instrument, or every instrument of a stem group.
+LiveFilterSink::Mask selection(const music::InstrumentTable& table, const std::string& name) {
+  LiveFilterSink::Mask m;
+  const auto& instruments = table.instruments();
+  for (std::size_t i = 0; i < instruments.size(); ++i)
+    if (instruments[i].id == name || instruments[i].group == name) m.set(i);
+  return m;
+}
+
+std::string mask_names(const music::InstrumentTable& table, const LiveFilterSink::Mask& m) {
+  std::string out;
+  for (std::size_t i = 0; i < table.instruments().size(); ++i)
+    if (m[i]) out += (out.empty() ? "" : ",") + table.instruments()[i].id;
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+LiveEngine::LiveEngine(LiveClock& clock, sched::Timeline& timeline, sched::Sink& out,
+                       const music::InstrumentTable& table, Recompose recompose,
+                       LiveEngineOptions options)
+    : clock_(clock),
+      timeline_(timeline),
+      table_(table),
+      recompose_(std::move(recompose)),
+      options_(options),
+      filter_(table, out),
+      scheduler_(clock, timeline, filter_, {options.lookahead_us}),
+      quantum_(options.quantum) {
+  quantum_pub_ = options.quantum;
+}
+
+LiveEngine::~LiveEngine() = default;
+
+int LiveEngine::quantum_beats(int q) const {
+  return q < 0 ? beats_per_bar_.load() : q;
+}
+
+Beats LiveEngine::next_boundary(int q) const {
+  const Beats c = scheduler_.cursor();
+  if (q <= 0) return c;
+  const Beats qb(q);
+  return qb * Beats((c / qb).ceil_int());
+}
+
+void LiveEngine::start(Recomposed set) {
+  std::lock_guard lock(mutex_);
+  current_ = set.composition;
+  context_ = std::move(set.context);
+  beats_per_bar_ = current_->beats_per_bar;
+  auto program = sched::make_program(*current_, /*loop=*/true);
+  const sched::Program* p = program.get();
+  programs_.push_back({std::move(program), current_, Beats(0)});
+  // The set starts on a quantum boundary: with Link, that is where the peers' bar starts.
+  const int q = std::max(1, quantum_beats(quantum_));
+  const Beats now = timeline_.beat_at_time(clock_.now());
+  const Beats qb(q);
+  scheduler_.start(p, qb * Beats((now / qb).ceil_int()));
+}
+
+std::string LiveEngine::switch_to(std::shared_ptr<const music::Composition> c, Beats start,
+                                  bool keep_phase) {
+  std::unique_ptr<sched::Program> program;
+  try {
+    program = sched::make_program(*c, /*loop=*/true, start);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  const int q = quantum_beats(quantum_pub_.load());
+  if (!scheduler_.request_switch(program.get(), Beats(std::max(0, q)), keep_phase))
+    return "the engine is busy (too many pending switches)";
+  programs_.push_back({std::move(program), std::move(c), start});
+  return "";
+}
+
+std::string LiveEngine::light(const Command& c) {
+  Light l;
+  l.kind = c.kind;
+  l.a = c.a;
+  l.bpm = c.bpm;
+  if (c.kind == CommandKind::mute || c.kind == CommandKind::solo) {
+    const auto sel = selection(table_, c.text);
+    if (sel.none())
+      return fmt::format("{}: no instrument or stem group named '{}'", command_name(c.kind),
+                         c.text);
+    auto& mask = c.kind == CommandKind::mute ? muted_ : soloed_;
+    // A second mute (solo) of the same selection lifts it.
+    if ((mask & sel) == sel)
+      mask &= ~sel;
+    else
+      mask |= sel;
+  }
+  l.muted = muted_;
+  l.soloed = soloed_;
+  if (c.kind == CommandKind::quant) quantum_pub_ = c.a;
+  if (!lights_.try_push(l)) return "the engine is busy (command queue full)";
+  return "";
+}
+
+std::string LiveEngine::submit(const Command& c) {
+  std::lock_guard lock(mutex_);
+  collect_locked();
+  if (auto why = validate(c, context_); !why.empty()) return why;
+  switch (c.kind) {
+    case CommandKind::status:
+      return "";
+    case CommandKind::tempo:
+    case CommandKind::mute:
+    case CommandKind::solo:
+    case CommandKind::quant:
+    case CommandKind::panic:
+      return light(c);
+    case CommandKind::section: {
+      for (const auto& s : current_->sections)
+        if (s.name == c.text) return switch_to(current_, s.begin, /*keep_phase=*/false);
+      return fmt::format("section: no section named '{}'", c.text);
+    }
+    default: {
+      Recomposed r;
+      try {
+        r = recompose_(c);
+      } catch (const std::exception& e) {
+        return e.what();
+      }
+      if (!r.composition || r.composition->events.empty() || r.composition->length <= Beats(0))
+        return fmt::format("{}: the new composition is empty", command_name(c.kind));
+      // Keep our place in the set: the same composition beat continues in the new one.
+      Beats start(0);
+      if (const auto* p = playing_.load()) {
+        for (const auto& o : programs_)
+          if (o.program.get() == p && o.composition->length == r.composition->length)
+            start = o.start;
+      }
+      current_ = r.composition;
+      context_ = std::move(r.context);
+      return switch_to(current_, start, /*keep_phase=*/true);
+    }
+  }
+}
+
+void LiveEngine::collect_locked() {
+  while (const sched::Program* p = scheduler_.take_retired()) {
+    std::erase_if(programs_, [p](const Owned& o) { return o.program.get() == p; });
+  }
+}
+
+void LiveEngine::collect() {
+  std::lock_guard lock(mutex_);
+  collect_locked();
+}
+
+void LiveEngine::apply(const Light& l) {
+  switch (l.kind) {
+    case CommandKind::quant:
+      quantum_ = l.a;
+      return;
+    case CommandKind::panic:
+      filter_.panic(clock_.now());
+      return;
+    default:
+      break;
+  }
+  const Beats at = next_boundary(quantum_beats(quantum_));
+  if (due_count_ == due_.size()) {  // oldest first: the newest wins anyway
+    for (std::size_t i = 1; i < due_count_; ++i) due_[i - 1] = due_[i];
+    --due_count_;
+  }
+  due_[due_count_++] = {l, at};
+}
+
+void LiveEngine::apply_due(sched::HostMicros now) {
+  const Beats horizon = timeline_.beat_at_time(now + options_.lookahead_us);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < due_count_; ++i) {
+    const Due& d = due_[i];
+    if (d.at > horizon) {
+      due_[kept++] = d;
+      continue;
+    }
+    if (d.cmd.kind == CommandKind::tempo) {
+      try {
+        timeline_.set_tempo(d.cmd.bpm, d.at);
+      } catch (const std::invalid_argument&) {
+        // A beat before the timeline's current segment cannot happen (at >= cursor); a bad bpm
+        // was refused by the grammar. Nothing to undo.
+      }
+    } else {
+      filter_.schedule(d.cmd.muted, d.cmd.soloed, timeline_.time_at_beat(d.at));
+    }
+  }
+  due_count_ = kept;
+}
+
+void LiveEngine::tick() {
+  while (auto l = lights_.try_pop()) apply(*l);
+  const sched::HostMicros now = clock_.now();
+  timeline_.follow(now + options_.lookahead_us);
+  apply_due(now);
+  scheduler_.tick();
+  const auto& st = scheduler_.stats();
+  beat_.store(scheduler_.cursor().to_double(), std::memory_order_relaxed);
+  program_beat_.store((scheduler_.cursor() - scheduler_.anchor()).to_double(),
+                      std::memory_order_relaxed);
+  playing_.store(scheduler_.playing(), std::memory_order_release);
+  tempo_.store(timeline_.tempo(), std::memory_order_relaxed);
+  notes_.store(st.notes_on - filter_.silenced(), std::memory_order_relaxed);
+  late_.store(st.late, std::memory_order_relaxed);
+  silenced_.store(filter_.silenced(), std::memory_order_relaxed);
+  switches_.store(st.switches, std::memory_order_relaxed);
+  open_.store(filter_.open_voices(), std::memory_order_relaxed);
+}
+
+void LiveEngine::run(const std::atomic<bool>& stop) {
+  auto next = std::chrono::steady_clock::now();
+  while (!stop.load(std::memory_order_acquire)) {
+    tick();
+    next += std::chrono::microseconds(options_.tick_us);
+    const auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now;  // after a stall, carry on from now (the windows catch up)
+    std::this_thread::sleep_until(next);
+  }
+  finish();
+}
+
+void LiveEngine::finish() {
+  scheduler_.stop();
+  filter_.panic(clock_.now());
+  open_.store(filter_.open_voices());
+}
+
+LiveStatus LiveEngine::status() const {
+  std::lock_guard lock(mutex_);
+  LiveStatus s;
+  s.beat = beat_.load();
+  s.tempo = tempo_.load();
+  s.quantum = quantum_pub_.load();
+  s.notes = notes_.load();
+  s.late = late_.load();
+  s.silenced = silenced_.load();
+  s.switches = switches_.load();
+  s.open_notes = open_.load();
+  s.muted = mask_names(table_, muted_);
+  s.soloed = mask_names(table_, soloed_);
+  const auto* p = playing_.load(std::memory_order_acquire);
+  for (const auto& o : programs_) {
+    if (o.program.get() != p) continue;
+    if (const auto* sec = p->section_at(Beats(0) + sched::grid_floor(program_beat_.load())))
+      s.section = sec->name;
+  }
+  return s;
+}
+
+std::string LiveEngine::status_line() const {
+  const LiveStatus s = status();
+  const std::string q = s.quantum < 0 ? "bar" : s.quantum == 0 ? "now" : std::to_string(s.quantum);
+  return fmt::format(
+      "beat {:.2f} | tempo {:.1f} | quant {} | section {} | notes {} (late {}, silenced {}) | "
+      "open {} | switches {} | muted {} | solo {}",
+      s.beat, s.tempo, q, s.section.empty() ? "-" : s.section, s.notes, s.late, s.silenced,
+      s.open_notes, s.switches, s.muted, s.soloed);
+}
+
+}  // namespace th::control

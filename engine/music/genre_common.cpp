@@ -1,0 +1,107 @@
+#include "music/genre_common.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace th::music {
+
+PatternSpec pattern_spec(const GenreInput& in) {
+  return parse_pattern(in.pattern, in.pattern_file);
+}
+
+int layer_for_bar(int bar, int bars, int lo, int hi) {
+  const int n = hi - lo + 1;
+  if (bars <= 0 || n <= 0) return lo;
+  return lo + static_cast<int>(static_cast<std::int64_t>(bar) * n / bars);
+}
+
+double tensor_uniform(std::span<const float> values, std::uint64_t counter) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the float bytes
+  for (float f : values) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &f, sizeof bits);
+    for (int k = 0; k < 4; ++k) {
+      h ^= (bits >> (8 * k)) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  }
+  std::uint64_t z = h + 0x9e3779b97f4a7c15ull * (counter + 1);  // SplitMix64 finaliser
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+void assign(Event& e, Field f, double v) {
+  switch (f) {
+    case Field::pitch:
+      e.pitch = v;
+      return;
+    case Field::velocity:
+      e.velocity = std::clamp(v, 0.0, 1.0);
+      return;
+    case Field::onset:
+    case Field::duration:
+      throw std::invalid_argument("assign: onset and duration are not values");
+    default:
+      e.params.set(f, v);
+  }
+}
+
+double apply(Event& e, Field f, const Evaluated& v, std::size_t i) {
+  const double x = v.at(i);
+  assign(e, f, x);
+  if (auto why = v.why(i, f)) e.explain(std::move(*why));
+  return x;
+}
+
+std::vector<Event> drum_bar(const Drum& d, const FeatureSource& source, const LayerContext& ctx,
+                            Beats bar_start, int beats_per_bar, double level) {
+  std::optional<Provenance> gate_why;
+  if (d.gate) {
+    const auto g = evaluate(*d.gate, source, ctx);
+    if (g.at(0) <= 0.5) return {};
+    gate_why = g.why(0, Field::onset);
+  }
+  int hits = d.hits;
+  std::optional<Provenance> onset_why;
+  if (d.hits_from) {
+    const auto h = evaluate(*d.hits_from, source, ctx);
+    hits = std::clamp(static_cast<int>(std::lround(h.at(0))), 0, d.steps);
+    onset_why = h.why(0, Field::onset);
+  }
+  const auto r = evaluate(d.rotate, source, ctx);
+  const int rotation = static_cast<int>(std::lround(r.at(0)));
+  if (auto w = r.why(0, Field::onset)) onset_why = w;
+  if (gate_why) {
+    if (onset_why)
+      onset_why->transform += fmt::format("; gated by {}[{}] ({})", gate_why->feature,
+                                          gate_why->index, gate_why->transform);
+    else
+      onset_why = gate_why;
+  }
+  const auto vel = evaluate(d.velocity, source, ctx);
+  const auto steps = euclid_steps(hits, d.steps, ((rotation % d.steps) + d.steps) % d.steps);
+  const Beats step(beats_per_bar, d.steps);
+  std::vector<Event> out;
+  for (int s = 0; s < d.steps; ++s) {
+    if (!steps[static_cast<std::size_t>(s)]) continue;
+    Event e;
+    e.onset = bar_start + step * Beats(s);
+    e.duration = step;
+    e.instrument = d.instrument;
+    e.pitch = 60;
+    apply(e, Field::velocity, vel, static_cast<std::size_t>(s));
+    e.velocity = std::clamp(e.velocity * level, 0.0, 1.0);
+    if (onset_why) e.explain(*onset_why);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace th::music

@@ -1,0 +1,100 @@
+// `tensorhaus live` end to end against a real scsynth under a dummy JACK server: the set plays
+// for a few seconds (--duration), /th/tempo and /th/section sent over loopback are answered
+// /th/ok (a bad section /th/error), the program exits 0, and afterwards the server holds the mix
+// only — every voice was released. Bounded waits on real processes; counts and order, not timing.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "io/live_mix.h"
+#include "io/osc_reader.h"
+#include "io/osc_writer.h"
+#include "io/scsynth_client.h"
+#include "live_server_fixture.h"
+#include "music/instruments.h"
+
+namespace th {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<io::OscMessage> ask(io::UdpSocket& s, std::uint16_t port, const io::OscMessage& m) {
+  const auto bytes = io::encode_message(m);
+  REQUIRE(s.send_to({0x7f000001, port}, bytes));
+  std::array<std::byte, 2048> buf;
+  // The first command may wait for the set to start; recomposing takes a while under load.
+  const auto n = s.receive(buf, 20000);
+  if (!n) return std::nullopt;
+  return io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[live][scsynth]") {
+  test::LiveServerFixture server("live_command", 2);
+  const auto dir = test::scratch("live_command_out");
+  io::ScsynthClient probe(server.endpoint());
+  REQUIRE(probe.wait_ready(15000));
+  REQUIRE(std::filesystem::exists(test::tensorhaus_bin()));
+
+  const std::uint16_t control = test::unique_port(3);
+  const std::string cmd =
+      "cd " + test::source_dir().string() + " && TH_CACHE_DIR=" + (dir / "cache").string() +
+      " timeout 120 " + test::tensorhaus_bin().string() +
+      " live sessions/demo.toml --scsynth 127.0.0.1:" + std::to_string(server.endpoint().port) +
+      " --control-port " + std::to_string(control) + " --quantum 1 --duration 8 < /dev/null > " +
+      (dir / "out.txt").string() + " 2> " + (dir / "err.txt").string();
+  std::thread runner;
+  int status = -1;
+  runner = std::thread([&] { status = std::system(cmd.c_str()); });
+
+  io::UdpSocket client;
+  // Wait until the command port answers (the set composes first).
+  std::optional<io::OscMessage> r;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!r && std::chrono::steady_clock::now() < deadline) {
+    client.send_to({0x7f000001, control}, io::encode_message(io::OscMessage{"/th/status", {}}));
+    std::array<std::byte, 2048> buf;
+    if (const auto n = client.receive(buf, 500))
+      r = io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
+  }
+  REQUIRE(r);
+  CHECK(r->address == "/th/ok");
+  const auto t = ask(client, control, {"/th/tempo", {std::int32_t(140)}});
+  REQUIRE(t);
+  CHECK(t->address == "/th/ok");
+  const auto s = ask(client, control, {"/th/section", {std::string("house")}});
+  REQUIRE(s);
+  CHECK(s->address == "/th/ok");
+  const auto bad = ask(client, control, {"/th/section", {std::string("nowhere")}});
+  REQUIRE(bad);
+  CHECK(bad->address == "/th/error");
+  runner.join();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  // The mix's own synths (strips, effects, master) stay; every voice is gone.
+  io::LiveMixOptions mo;
+  mo.work_dir = dir;
+  const auto mix = io::build_live_mix(music::default_instruments(), mo);
+  int mix_synths = 0;
+  for (const auto& b : mix.setup.bundles())
+    for (const auto& m : b.messages)
+      if (m.address == "/s_new") ++mix_synths;
+  std::optional<io::StatusReply> st;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  do {
+    st = probe.status(1000);
+  } while ((!st || st->synths != mix_synths) && std::chrono::steady_clock::now() < until &&
+           (std::this_thread::sleep_for(100ms), true));
+  REQUIRE(st);
+  CHECK(st->synths == mix_synths);
+}
+
+}  // namespace th

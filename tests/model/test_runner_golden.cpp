@@ -1,0 +1,112 @@
+// Golden tests: the runtime against references computed independently in Python from the HF
+// formulas (tests/model/make_golden_runner.py), for tiny random Gemma 3 (BF16, sliding window
+// shorter than the prompt) and Phi-3 (fused tensors) models.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "model/runner.h"
+#include "model/safetensors.h"
+#include "support.h"
+
+namespace {
+
+using th::model::Array;
+
+struct Golden {
+  std::vector<int64_t> tokens;
+  Array hidden, attn_entropy, mlp_sparsity, logits;
+};
+
+Array read(const th::model::SafetensorsFile& f, const std::string& name) {
+  const auto* t = f.find(name);
+  REQUIRE(t != nullptr);
+  return {th::model::to_float(*t), t->shape};
+}
+
+Golden load_golden(const std::filesystem::path& dir) {
+  auto f = th::model::SafetensorsFile::open(dir / "golden.safetensors");
+  Golden g;
+  for (float v : read(*f, "tokens").data) g.tokens.push_back(static_cast<int64_t>(v));
+  g.hidden = read(*f, "hidden");
+  g.attn_entropy = read(*f, "attn_entropy");
+  g.mlp_sparsity = read(*f, "mlp_sparsity");
+  g.logits = read(*f, "logits");
+  return g;
+}
+
+// Largest |got − want| relative to the reference's largest magnitude.
+double rel_max_err(const Array& got, const Array& want) {
+  REQUIRE(got.shape == want.shape);
+  double err = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < want.data.size(); ++i) {
+    err = std::max(err, static_cast<double>(std::abs(got.data[i] - want.data[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(want.data[i])));
+  }
+  return err / scale;
+}
+
+double abs_max_err(const Array& got, const Array& want) {
+  REQUIRE(got.shape == want.shape);
+  double err = 0;
+  for (std::size_t i = 0; i < want.data.size(); ++i)
+    err = std::max(err, static_cast<double>(std::abs(got.data[i] - want.data[i])));
+  return err;
+}
+
+struct Tolerance {
+  double hidden_rel, logits_rel, entropy_abs, sparsity_abs;
+};
+
+void check_model(const std::string& name, th::model::ComputeDType dtype, const Tolerance& tol) {
+  const auto dir = th::test::test_data("model/" + name);
+  auto runner = th::model::Runner::load(dir, dtype);
+  const auto g = load_golden(dir);
+  auto cap = runner.forward(g.tokens);
+  const double eh = rel_max_err(cap.hidden, g.hidden), el = rel_max_err(cap.logits, g.logits);
+  const double ee = abs_max_err(cap.attn_entropy, g.attn_entropy),
+               es = abs_max_err(cap.mlp_sparsity, g.mlp_sparsity);
+  INFO(name << ": hidden rel " << eh << ", logits rel " << el << ", entropy abs " << ee
+            << ", sparsity abs " << es);
+  CHECK(eh <= tol.hidden_rel);
+  CHECK(el <= tol.logits_rel);
+  CHECK(ee <= tol.entropy_abs);
+  CHECK(es <= tol.sparsity_abs);
+  // The references are not degenerate: attention is spread and the logits vary.
+  CHECK(*std::max_element(g.attn_entropy.data.begin(), g.attn_entropy.data.end()) > 0.5f);
+}
+
+}  // namespace
+
+TEST_CASE("Gemma 3 tiny (BF16, sliding window < prompt) matches the HF-formula reference",
+          "[model][runner][golden]") {
+  // BF16 keeps 8 significant bits (relative step 2^-8 ≈ 0.004): a few roundings apart is fine,
+  // a wrong norm, RoPE base, window or scale is not.
+  check_model("gemma3-tiny", th::model::ComputeDType::BFloat16, {0.02, 0.02, 0.02, 1.0 / 64});
+}
+
+TEST_CASE("Phi-3 tiny (F32, fused qkv and gate_up, partial RoPE) matches the HF-formula reference",
+          "[model][runner][golden]") {
+  check_model("phi3-tiny", th::model::ComputeDType::Float32, {1e-5, 1e-5, 1e-5, 0.0});
+}
+
+TEST_CASE("Gemma 3 sliding window changes the answer (the golden test can fail)",
+          "[model][runner][golden]") {
+  // The same model with every layer global must differ from the reference at late positions.
+  const auto src = th::test::test_data("model/gemma3-tiny");
+  const auto dir = th::test::scratch("gemma3-nowindow");
+  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
+  std::ifstream in(src / "config.json");
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "\"sliding_window\": 4";
+  REQUIRE(cfg.find(key) != std::string::npos);
+  cfg.replace(cfg.find(key), key.size(), "\"sliding_window\": 64");
+  std::ofstream(dir / "config.json") << cfg;
+  auto runner = th::model::Runner::load(dir, th::model::ComputeDType::BFloat16);
+  const auto g = load_golden(src);
+  auto cap = runner.forward(g.tokens);
+  CHECK(rel_max_err(cap.logits, g.logits) > 0.05);
+}
