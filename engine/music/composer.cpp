@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "music/genres.h"
+#include "music/toml_fields.h"
 
 namespace th::music {
 
@@ -41,13 +42,7 @@ Composition compose(const Session& session, const FeatureSource& features, int n
   Beats at(0);
   for (const auto& plan : session.sections) {
     const auto file = session.patterns_dir / (plan.pattern + ".toml");
-    toml::table pattern;
-    try {
-      pattern = toml::parse_file(file.string());
-    } catch (const toml::parse_error& e) {
-      throw bad_file(fmt::format("{}:{}", file.string(), e.source().begin.line),
-                     fmt::format("not valid TOML: {}", e.description()));
-    }
+    const toml::table pattern = parse_toml_file(file);
     const auto genre_name = pattern["genre"].value<std::string>();
     if (!genre_name)
       throw bad_field(file.string(), "genre", "a genre name, e.g. genre = \"acid\"", "nothing");

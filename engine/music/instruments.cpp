@@ -8,30 +8,12 @@
 #include <set>
 
 #include "core/error.h"
+#include "music/toml_fields.h"
 
 namespace th::music {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string type_of(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date/time";
-  }
-}
 
 class Reader {
  public:
@@ -60,7 +42,7 @@ class Reader {
     auto v = n->value<T>();
     // value<double>() accepts integers too; value<bool>() only booleans.
     if (!v || (std::is_same_v<T, std::int64_t> && !n->is_integer()))
-      throw bad_field(where(*n), field, type_name, type_of(*n));
+      throw bad_field(where(*n), field, type_name, toml_type_of(*n));
     return v;
   }
 
@@ -119,7 +101,7 @@ ControlMapping parse_mapping(const Reader& r, std::string_view id, std::string_v
     m.offset = r.get<double>(*t, "offset", field + ".offset", "a number").value_or(0.0);
   } else {
     throw bad_field(r.where(node), field, "a control name or { control, scale, offset }",
-                    type_of(node));
+                    toml_type_of(node));
   }
   if (!valid_control_name(m.control))
     throw bad_field(r.where(node), field, "a SynthDef control name", "'" + m.control + "'");
@@ -130,7 +112,7 @@ Instrument parse_instrument(const Reader& r, std::string_view id, const toml::no
                             const std::vector<StemGroup>& groups) {
   const std::string base = fmt::format("instrument.{}", id);
   const toml::table* t = node.as_table();
-  if (!t) throw bad_field(r.where(node), base, "a table", type_of(node));
+  if (!t) throw bad_field(r.where(node), base, "a table", toml_type_of(node));
   r.check_keys(*t, kInstrumentKeys, base);
   Instrument in;
   in.id = std::string(id);
@@ -165,11 +147,11 @@ Instrument parse_instrument(const Reader& r, std::string_view id, const toml::no
 
   if (const toml::node* f = t->get("fixed")) {
     const toml::table* ft = f->as_table();
-    if (!ft) throw bad_field(r.where(*f), base + ".fixed", "a table of numbers", type_of(*f));
+    if (!ft) throw bad_field(r.where(*f), base + ".fixed", "a table of numbers", toml_type_of(*f));
     for (const auto& [k, v] : *ft) {
       auto x = v.value<double>();
       const std::string field = base + ".fixed." + std::string(k.str());
-      if (!x || !v.is_number()) throw bad_field(r.where(v), field, "a number", type_of(v));
+      if (!x || !v.is_number()) throw bad_field(r.where(v), field, "a number", toml_type_of(v));
       if (!valid_control_name(k.str()))
         throw bad_field(r.where(v), field, "a SynthDef control name", std::string(k.str()));
       in.fixed.push_back({std::string(k.str()), *x});
@@ -177,7 +159,7 @@ Instrument parse_instrument(const Reader& r, std::string_view id, const toml::no
   }
   if (const toml::node* m = t->get("map")) {
     const toml::table* mt = m->as_table();
-    if (!mt) throw bad_field(r.where(*m), base + ".map", "a table", type_of(*m));
+    if (!mt) throw bad_field(r.where(*m), base + ".map", "a table", toml_type_of(*m));
     for (const auto& [k, v] : *mt) in.map.push_back(parse_mapping(r, id, k.str(), v));
     std::sort(in.map.begin(), in.map.end(),
               [](const ControlMapping& a, const ControlMapping& b) { return a.field < b.field; });
@@ -208,16 +190,16 @@ std::vector<StemGroup> parse_groups(const Reader& r, const toml::table& root,
   const toml::node* gn = root.get("groups");
   if (!gn) throw bad_field(file.string(), "groups", "a table", "nothing (the table is required)");
   const toml::table* gt = gn->as_table();
-  if (!gt) throw bad_field(r.where(*gn), "groups", "a table", type_of(*gn));
+  if (!gt) throw bad_field(r.where(*gn), "groups", "a table", toml_type_of(*gn));
   const toml::node* on = gt->get("order");
   const toml::array* order = on ? on->as_array() : nullptr;
   if (!order || order->empty())
     throw bad_field(on ? r.where(*on) : r.where(*gn), "groups.order",
-                    "a non-empty array of group names", on ? type_of(*on) : "nothing");
+                    "a non-empty array of group names", on ? toml_type_of(*on) : "nothing");
   std::vector<StemGroup> groups;
   for (const auto& e : *order) {
     auto s = e.value<std::string>();
-    if (!s) throw bad_field(r.where(e), "groups.order", "group names (strings)", type_of(e));
+    if (!s) throw bad_field(r.where(e), "groups.order", "group names (strings)", toml_type_of(e));
     for (const auto& g : groups)
       if (g.name == *s)
         throw bad_field(r.where(e), "groups.order", "unique names", "'" + *s + "' twice");
@@ -225,7 +207,7 @@ std::vector<StemGroup> parse_groups(const Reader& r, const toml::table& root,
     g.name = *s;
     if (const toml::node* d = gt->get(*s)) {
       const toml::table* dt = d->as_table();
-      if (!dt) throw bad_field(r.where(*d), "groups." + *s, "a table", type_of(*d));
+      if (!dt) throw bad_field(r.where(*d), "groups." + *s, "a table", toml_type_of(*d));
       r.check_keys(*dt, {"reverb", "delay"}, "groups." + *s);
       g.reverb = r.number_in(*dt, "reverb", "groups." + *s + ".reverb", 0, 1, 0);
       g.delay = r.number_in(*dt, "delay", "groups." + *s + ".delay", 0, 1, 0);

@@ -6,15 +6,12 @@
 
 #include "core/error.h"
 #include "music/theory.h"
+#include "music/toml_fields.h"
 
 namespace th::music {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string where(const fs::path& file, const toml::node& n) {
-  return fmt::format("{}:{}", file.string(), n.source().begin.line);
-}
 
 std::string join(const std::set<std::string>& s) {
   std::string out;
@@ -26,26 +23,26 @@ void check_keys(const fs::path& file, const toml::table& t, const std::set<std::
                 std::string_view what) {
   for (const auto& [k, v] : t)
     if (!allowed.count(std::string(k.str())))
-      throw bad_field(where(file, v), fmt::format("{} key '{}'", what, k.str()),
+      throw bad_field(toml_where(file, v), fmt::format("{} key '{}'", what, k.str()),
                       "one of " + join(allowed), "an unknown key");
 }
 
 std::string string_of(const fs::path& file, const toml::node& n, std::string_view key) {
   auto v = n.value<std::string>();
-  if (!v) throw bad_field(where(file, n), key, "a string", "something else");
+  if (!v) throw bad_field(toml_where(file, n), key, "a string", "something else");
   return *v;
 }
 
 double number_of(const fs::path& file, const toml::node& n, std::string_view key) {
   auto v = n.value<double>();
-  if (!v) throw bad_field(where(file, n), key, "a number", "something else");
+  if (!v) throw bad_field(toml_where(file, n), key, "a number", "something else");
   return *v;
 }
 
 Mapping parse_mapping(const fs::path& file, const toml::table& t, std::string_view key) {
   check_keys(file, t, {"feature", "delta", "at", "map"}, fmt::format("mapping '{}'", key));
   Mapping m;
-  m.where = where(file, t);
+  m.where = toml_where(file, t);
   const toml::node* f = t.get("feature");
   if (!f) throw bad_field(m.where, fmt::format("{}.feature", key), "a feature name", "nothing");
   m.feature = string_of(file, *f, "feature");
@@ -61,7 +58,7 @@ Mapping parse_mapping(const fs::path& file, const toml::table& t, std::string_vi
     try {
       m.chain = parse_transforms(text);
     } catch (const InputError& e) {
-      throw bad_file(where(file, *mp), fmt::format("mapping '{}': {}", key, e.what()));
+      throw bad_file(toml_where(file, *mp), fmt::format("mapping '{}': {}", key, e.what()));
     }
   }
   return m;
@@ -69,16 +66,16 @@ Mapping parse_mapping(const fs::path& file, const toml::table& t, std::string_vi
 
 Value parse_value(const fs::path& file, const toml::node& n, std::string_view key) {
   if (const auto* t = n.as_table())
-    return {std::nullopt, parse_mapping(file, *t, key), where(file, n)};
-  if (auto d = n.value<double>()) return {*d, std::nullopt, where(file, n)};
-  throw bad_field(where(file, n), key, "a number or { feature = …, map = … }", "something else");
+    return {std::nullopt, parse_mapping(file, *t, key), toml_where(file, n)};
+  if (auto d = n.value<double>()) return {*d, std::nullopt, toml_where(file, n)};
+  throw bad_field(toml_where(file, n), key, "a number or { feature = …, map = … }", "something else");
 }
 
 Voice parse_voice(const fs::path& file, const std::string& name, const toml::table& t) {
   Voice v;
   v.name = name;
   v.instrument = name;
-  v.where = where(file, t);
+  v.where = toml_where(file, t);
   for (const auto& [k, node] : t) {
     const std::string key(k.str());
     if (key == "instrument")
@@ -94,17 +91,17 @@ Drum parse_drum(const fs::path& file, const std::string& name, const toml::table
   Drum d;
   d.name = name;
   d.instrument = name;
-  d.where = where(file, t);
+  d.where = toml_where(file, t);
   if (const auto* i = t.get("instrument")) d.instrument = string_of(file, *i, "instrument");
   const toml::node* e = t.get("euclid");
   if (!e) throw bad_field(d.where, name + ".euclid", "[hits, steps]", "nothing");
   const auto* a = e->as_array();
   if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer())
-    throw bad_field(where(file, *e), "euclid", "[hits, steps] (two integers)", "something else");
+    throw bad_field(toml_where(file, *e), "euclid", "[hits, steps] (two integers)", "something else");
   d.hits = static_cast<int>(*(*a)[0].value<int64_t>());
   d.steps = static_cast<int>(*(*a)[1].value<int64_t>());
   if (d.steps < 1 || d.steps > 64 || d.hits < 0 || d.hits > d.steps)
-    throw bad_field(where(file, *e), "euclid", "0 <= hits <= steps <= 64",
+    throw bad_field(toml_where(file, *e), "euclid", "0 <= hits <= steps <= 64",
                     fmt::format("[{}, {}]", d.hits, d.steps));
   if (const auto* h = t.get("hits")) d.hits_from = parse_value(file, *h, "hits");
   if (const auto* g = t.get("gate")) d.gate = parse_value(file, *g, "gate");
@@ -116,7 +113,7 @@ Drum parse_drum(const fs::path& file, const std::string& name, const toml::table
 Part parse_part(const fs::path& file, const toml::table& t) {
   check_keys(file, t, {"name", "share", "mode", "level", "play"}, "part");
   Part p;
-  p.where = where(file, t);
+  p.where = toml_where(file, t);
   const toml::node* n = t.get("name");
   if (!n) throw bad_field(p.where, "part.name", "a string", "nothing");
   p.name = string_of(file, *n, "name");
@@ -124,19 +121,19 @@ Part parse_part(const fs::path& file, const toml::table& t) {
   if (!s) throw bad_field(p.where, "part.share", "a fraction of the section", "nothing");
   p.share = number_of(file, *s, "share");
   if (!(p.share > 0 && p.share <= 1))
-    throw bad_field(where(file, *s), "share", "a number in (0, 1]", fmt::format("{}", p.share));
+    throw bad_field(toml_where(file, *s), "share", "a number in (0, 1]", fmt::format("{}", p.share));
   if (const auto* m = t.get("mode")) {
     p.mode = string_of(file, *m, "mode");
     try {
       mode_intervals(p.mode);
     } catch (const InputError& e) {
-      throw bad_file(where(file, *m), e.what());
+      throw bad_file(toml_where(file, *m), e.what());
     }
   }
   if (const auto* l = t.get("level")) p.level = number_of(file, *l, "level");
   if (const auto* pl = t.get("play")) {
     const auto* a = pl->as_array();
-    if (!a) throw bad_field(where(file, *pl), "play", "an array of voice/drum names", "other");
+    if (!a) throw bad_field(toml_where(file, *pl), "play", "an array of voice/drum names", "other");
     for (const auto& x : *a) p.play.insert(string_of(file, x, "play"));
   }
   return p;
@@ -292,35 +289,35 @@ PatternSpec parse_pattern(const toml::table& root, const fs::path& file) {
   if (const auto* st = root.get("steps")) {
     auto v = st->value<int64_t>();
     if (!v || *v < 1 || *v > 64)
-      throw bad_field(where(file, *st), "steps", "an integer 1..64", "other");
+      throw bad_field(toml_where(file, *st), "steps", "an integer 1..64", "other");
     s.steps = static_cast<int>(*v);
   }
   if (const auto* vs = root.get("voices")) {
     const auto* t = vs->as_table();
-    if (!t) throw bad_field(where(file, *vs), "voices", "a table of voices", "something else");
+    if (!t) throw bad_field(toml_where(file, *vs), "voices", "a table of voices", "something else");
     for (const auto& [k, node] : *t) {
       const auto* vt = node.as_table();
       if (!vt)
-        throw bad_field(where(file, node), "voices." + std::string(k.str()), "a table", "other");
+        throw bad_field(toml_where(file, node), "voices." + std::string(k.str()), "a table", "other");
       s.voices.push_back(parse_voice(file, std::string(k.str()), *vt));
     }
   }
   if (const auto* ds = root.get("drums")) {
     const auto* t = ds->as_table();
-    if (!t) throw bad_field(where(file, *ds), "drums", "a table of drums", "something else");
+    if (!t) throw bad_field(toml_where(file, *ds), "drums", "a table of drums", "something else");
     for (const auto& [k, node] : *t) {
       const auto* dt = node.as_table();
       if (!dt)
-        throw bad_field(where(file, node), "drums." + std::string(k.str()), "a table", "other");
+        throw bad_field(toml_where(file, node), "drums." + std::string(k.str()), "a table", "other");
       s.drums.push_back(parse_drum(file, std::string(k.str()), *dt));
     }
   }
   if (const auto* ps = root.get("part")) {
     const auto* a = ps->as_array();
-    if (!a) throw bad_field(where(file, *ps), "part", "[[part]] tables", "something else");
+    if (!a) throw bad_field(toml_where(file, *ps), "part", "[[part]] tables", "something else");
     for (const auto& node : *a) {
       const auto* pt = node.as_table();
-      if (!pt) throw bad_field(where(file, node), "part", "a table", "something else");
+      if (!pt) throw bad_field(toml_where(file, node), "part", "a table", "something else");
       s.parts.push_back(parse_part(file, *pt));
     }
   }

@@ -6,47 +6,12 @@
 #include <set>
 
 #include "core/error.h"
+#include "music/toml_fields.h"
 
 namespace th::music {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string type_of(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date/time";
-  }
-}
-
-std::string where(const fs::path& file, const toml::node& node) {
-  return fmt::format("{}:{}", file.string(), node.source().begin.line);
-}
-
-// Every key a table may hold; anything else is a typo the user wants to hear about.
-void check_keys(const fs::path& file, const toml::table& t, const std::set<std::string>& allowed,
-                std::string_view what) {
-  for (const auto& [k, v] : t) {
-    if (!allowed.count(std::string(k.str()))) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw bad_field(where(file, v), fmt::format("{} key '{}'", what, k.str()), "one of " + list,
-                      "an unknown key");
-    }
-  }
-}
 
 template <typename T>
 T required(const fs::path& file, const toml::table& t, std::string_view key,
@@ -54,7 +19,7 @@ T required(const fs::path& file, const toml::table& t, std::string_view key,
   const toml::node* n = t.get(key);
   if (!n) throw bad_field(file.string(), key, type_name, "nothing (the field is required)");
   auto v = n->value<T>();
-  if (!v) throw bad_field(where(file, *n), key, type_name, type_of(*n));
+  if (!v) throw bad_field(toml_where(file, *n), key, type_name, toml_type_of(*n));
   return *v;
 }
 
@@ -64,7 +29,7 @@ std::optional<T> optional_field(const fs::path& file, const toml::table& t, std:
   const toml::node* n = t.get(key);
   if (!n) return std::nullopt;
   auto v = n->value<T>();
-  if (!v) throw bad_field(where(file, *n), key, type_name, type_of(*n));
+  if (!v) throw bad_field(toml_where(file, *n), key, type_name, toml_type_of(*n));
   return v;
 }
 
@@ -78,7 +43,7 @@ fs::path resolve(const fs::path& file, const fs::path& project_root, const std::
 
 double checked_tempo(const fs::path& file, const toml::table& t, double bpm) {
   if (!(bpm >= 20 && bpm <= 400))
-    throw bad_field(where(file, *t.get("tempo")), "tempo", "a BPM between 20 and 400",
+    throw bad_field(toml_where(file, *t.get("tempo")), "tempo", "a BPM between 20 and 400",
                     fmt::format("{}", bpm));
   return bpm;
 }
@@ -86,16 +51,10 @@ double checked_tempo(const fs::path& file, const toml::table& t, double bpm) {
 }  // namespace
 
 Session load_session(const fs::path& file, const fs::path& project_root) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw bad_file(fmt::format("{}:{}", file.string(), e.source().begin.line),
-                   fmt::format("not valid TOML: {}", e.description()));
-  }
-  check_keys(file, root,
-             {"name", "model", "tempo", "beats_per_bar", "patterns", "section", "description"},
-             "session");
+  const toml::table root = parse_toml_file(file);
+  toml_check_keys(file, root,
+                  {"name", "model", "tempo", "beats_per_bar", "patterns", "section", "description"},
+                  "session");
   Session s;
   s.file = file;
   s.name =
@@ -110,7 +69,7 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
     s.tempo = checked_tempo(file, root, *t);
   if (auto b = optional_field<int64_t>(file, root, "beats_per_bar", "an integer")) {
     if (*b < 1 || *b > 16)
-      throw bad_field(where(file, *root.get("beats_per_bar")), "beats_per_bar", "1..16",
+      throw bad_field(toml_where(file, *root.get("beats_per_bar")), "beats_per_bar", "1..16",
                       std::to_string(*b));
     s.beats_per_bar = static_cast<int>(*b);
   }
@@ -121,34 +80,34 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
   for (const auto& node : *sections) {
     const toml::table* t = node.as_table();
     if (!t)
-      throw bad_field(where(file, node), "section", "a table ([[section]])", "something else");
-    check_keys(file, *t, {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts"},
-               "section");
+      throw bad_field(toml_where(file, node), "section", "a table ([[section]])", "something else");
+    toml_check_keys(file, *t, {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts"},
+                    "section");
     SectionPlan p;
     p.line = static_cast<int>(t->source().begin.line);
     p.pattern = required<std::string>(file, *t, "pattern", "a pattern name (patterns/<name>.toml)");
     p.name = optional_field<std::string>(file, *t, "name", "a string").value_or(p.pattern);
     if (!names.insert(p.name).second)
-      throw bad_field(where(file, *t), "section name", "a name used once",
+      throw bad_field(toml_where(file, *t), "section name", "a name used once",
                       fmt::format("'{}' twice", p.name));
     if (!std::filesystem::exists(s.patterns_dir / (p.pattern + ".toml")))
-      throw bad_field(where(file, *t->get("pattern")), "pattern",
+      throw bad_field(toml_where(file, *t->get("pattern")), "pattern",
                       fmt::format("a file {}/{}.toml", s.patterns_dir.string(), p.pattern),
                       "no such file");
     if (auto b = optional_field<int64_t>(file, *t, "bars", "an integer")) {
       if (*b < 1 || *b > 4096)
-        throw bad_field(where(file, *t->get("bars")), "bars", "1..4096", std::to_string(*b));
+        throw bad_field(toml_where(file, *t->get("bars")), "bars", "1..4096", std::to_string(*b));
       p.bars = static_cast<int>(*b);
     }
     if (const toml::node* l = t->get("layers")) {
       const toml::array* a = l->as_array();
       if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer())
-        throw bad_field(where(file, *l), "layers", "[first, last] (two integers)",
+        throw bad_field(toml_where(file, *l), "layers", "[first, last] (two integers)",
                         "something else");
       p.layer_lo = static_cast<int>(*(*a)[0].value<int64_t>());
       p.layer_hi = static_cast<int>(*(*a)[1].value<int64_t>());
       if (p.layer_lo < 0 || p.layer_hi < p.layer_lo)
-        throw bad_field(where(file, *l), "layers", "0 <= first <= last",
+        throw bad_field(toml_where(file, *l), "layers", "0 <= first <= last",
                         fmt::format("[{}, {}]", p.layer_lo, p.layer_hi));
     }
     if (auto bpm = optional_field<double>(file, *t, "tempo", "a number (BPM)"))
@@ -157,10 +116,11 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
       p.prompts.push_back(*one);
     if (const toml::node* ps = t->get("prompts")) {
       const toml::array* a = ps->as_array();
-      if (!a) throw bad_field(where(file, *ps), "prompts", "an array of strings", "something else");
+      if (!a)
+        throw bad_field(toml_where(file, *ps), "prompts", "an array of strings", "something else");
       for (const auto& e : *a) {
         auto str = e.value<std::string>();
-        if (!str) throw bad_field(where(file, e), "prompts", "strings", "something else");
+        if (!str) throw bad_field(toml_where(file, e), "prompts", "strings", "something else");
         p.prompts.push_back(*str);
       }
     }

@@ -1,0 +1,26 @@
+// Shared TOML reading for sessions, pattern files and the instrument table. Contract: every
+// error names the file and the line of the offending node (th::InputError), so a user editing
+// a TOML file is pointed at the exact place.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace th::music {
+
+// "FILE:LINE" of a node. Thread-safe.
+std::string toml_where(const std::filesystem::path& file, const toml::node& n);
+// "a string", "an integer", … for error messages. Thread-safe.
+std::string toml_type_of(const toml::node& n);
+// Throws for the first key of t not in allowed, listing the allowed ones. Thread-safe.
+void toml_check_keys(const std::filesystem::path& file, const toml::table& t,
+                     const std::set<std::string>& allowed, std::string_view what);
+// Parses a TOML file; a missing file or a syntax error is an InputError with file:line.
+// Thread-safe.
+toml::table parse_toml_file(const std::filesystem::path& file);
+
+}  // namespace th::music
