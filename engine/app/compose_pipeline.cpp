@@ -15,7 +15,8 @@ std::filesystem::path project_root() {
 
 ComposeResult compose_session(const std::filesystem::path& session_file,
                               const std::optional<std::filesystem::path>& model_override) {
-  if (!std::filesystem::exists(session_file)) throw bad_file(session_file.string(), "no such session file");
+  if (!std::filesystem::exists(session_file))
+    throw bad_file(session_file.string(), "no such session file");
   ComposeResult r;
   r.session = music::load_session(session_file, project_root());
   if (model_override) r.session.model = *model_override;

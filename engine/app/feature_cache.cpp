@@ -37,7 +37,8 @@ void hash_file(Hasher& h, const fs::path& p) {
 }
 
 uint64_t model_hash(const fs::path& dir) {
-  if (!fs::is_directory(dir)) throw bad_file(dir.string(), "not a model folder (no such directory)");
+  if (!fs::is_directory(dir))
+    throw bad_file(dir.string(), "not a model folder (no such directory)");
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     const auto name = e.path().filename().string();

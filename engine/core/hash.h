@@ -44,9 +44,7 @@ class Hasher {
   uint64_t digest() const { return mix64(state_ ^ count_); }
 
  private:
-  void step(uint64_t w) {
-    state_ = mix64(state_ ^ mix64(w + 0x9e3779b97f4a7c15ULL * ++count_));
-  }
+  void step(uint64_t w) { state_ = mix64(state_ ^ mix64(w + 0x9e3779b97f4a7c15ULL * ++count_)); }
   uint64_t state_ = 0x243f6a8885a308d3ULL;
   uint64_t count_ = 0;
 };

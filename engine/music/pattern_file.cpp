@@ -68,7 +68,8 @@ Value parse_value(const fs::path& file, const toml::node& n, std::string_view ke
   if (const auto* t = n.as_table())
     return {std::nullopt, parse_mapping(file, *t, key), toml_where(file, n)};
   if (auto d = n.value<double>()) return {*d, std::nullopt, toml_where(file, n)};
-  throw bad_field(toml_where(file, n), key, "a number or { feature = …, map = … }", "something else");
+  throw bad_field(toml_where(file, n), key, "a number or { feature = …, map = … }",
+                  "something else");
 }
 
 Voice parse_voice(const fs::path& file, const std::string& name, const toml::table& t) {
@@ -97,7 +98,8 @@ Drum parse_drum(const fs::path& file, const std::string& name, const toml::table
   if (!e) throw bad_field(d.where, name + ".euclid", "[hits, steps]", "nothing");
   const auto* a = e->as_array();
   if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer())
-    throw bad_field(toml_where(file, *e), "euclid", "[hits, steps] (two integers)", "something else");
+    throw bad_field(toml_where(file, *e), "euclid", "[hits, steps] (two integers)",
+                    "something else");
   d.hits = static_cast<int>(*(*a)[0].value<int64_t>());
   d.steps = static_cast<int>(*(*a)[1].value<int64_t>());
   if (d.steps < 1 || d.steps > 64 || d.hits < 0 || d.hits > d.steps)
@@ -121,7 +123,8 @@ Part parse_part(const fs::path& file, const toml::table& t) {
   if (!s) throw bad_field(p.where, "part.share", "a fraction of the section", "nothing");
   p.share = number_of(file, *s, "share");
   if (!(p.share > 0 && p.share <= 1))
-    throw bad_field(toml_where(file, *s), "share", "a number in (0, 1]", fmt::format("{}", p.share));
+    throw bad_field(toml_where(file, *s), "share", "a number in (0, 1]",
+                    fmt::format("{}", p.share));
   if (const auto* m = t.get("mode")) {
     p.mode = string_of(file, *m, "mode");
     try {
@@ -298,7 +301,8 @@ PatternSpec parse_pattern(const toml::table& root, const fs::path& file) {
     for (const auto& [k, node] : *t) {
       const auto* vt = node.as_table();
       if (!vt)
-        throw bad_field(toml_where(file, node), "voices." + std::string(k.str()), "a table", "other");
+        throw bad_field(toml_where(file, node), "voices." + std::string(k.str()), "a table",
+                        "other");
       s.voices.push_back(parse_voice(file, std::string(k.str()), *vt));
     }
   }
@@ -308,7 +312,8 @@ PatternSpec parse_pattern(const toml::table& root, const fs::path& file) {
     for (const auto& [k, node] : *t) {
       const auto* dt = node.as_table();
       if (!dt)
-        throw bad_field(toml_where(file, node), "drums." + std::string(k.str()), "a table", "other");
+        throw bad_field(toml_where(file, node), "drums." + std::string(k.str()), "a table",
+                        "other");
       s.drums.push_back(parse_drum(file, std::string(k.str()), *dt));
     }
   }

@@ -186,7 +186,7 @@ TEST_CASE("nrt render: every instrument plays a note and frees itself") {
   std::vector<std::string> names;
   for (const auto& f : defs) {
     const auto& d = f.defs[0];
-    if (d.has_control("in")) continue;  // mixing/effects defs run for the whole piece
+    if (d.has_control("in")) continue;    // mixing/effects defs run for the whole piece
     if (!d.has_control("out")) continue;  // utilities (rand_seed) make no sound
     const double t = 0.05 + slot * double(names.size());
     const std::int32_t node = 20000 + std::int32_t(names.size());
