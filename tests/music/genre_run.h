@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iterator>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -85,6 +86,33 @@ inline bool names(const music::Event& e, const std::string& feature) {
     }
   }
   return false;
+}
+
+// A perturbation probe: (feature, element, added value), big enough to move a rank or a scale
+// step one way or the other.
+using Probe = std::tuple<std::string, std::size_t, float>;
+
+// For each probe, nudges the feature up and down and checks that every event that changed
+// names the feature in its provenance, and that at least one event changed.
+template <typename Features>
+void check_sensitivity(const GenreRun& r, const Features& f,
+                       const std::vector<music::Event>& baseline,
+                       const std::vector<Probe>& probes) {
+  for (const auto& [name, index, delta] : probes) {
+    std::size_t moved = 0;
+    for (const float sign : {1.0f, -1.0f}) {
+      Features g = f;
+      g.arrays.at(name).at(index) += sign * delta;
+      const auto diff = changed(baseline, r.run(g));
+      moved += diff.size();
+      for (const auto& e : diff) {
+        INFO(name << ": " << e.instrument << " at " << e.onset.str() << " pitch " << e.pitch);
+        CHECK(names(e, name));
+      }
+    }
+    INFO(name);
+    CHECK(moved > 0);
+  }
 }
 
 }  // namespace th::test

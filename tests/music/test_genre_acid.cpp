@@ -130,27 +130,12 @@ TEST_CASE("acid: deterministic and sensitive only where the provenance says",
   const auto a = r.run(f);
   CHECK(a == r.run(f));
   // (feature, element, added value): big enough to move a rank or a scale step.
-  const std::vector<std::tuple<std::string, std::size_t, float>> probes{
+  const std::vector<th::test::Probe> probes{
       {"layers.1.mlp.down_proj.row_norms", 13, 0.37f},  // picked: pick16 of 40 → step 5
       {"layers.2.self_attn.v_proj.kurtosis", 0, 0.37f}, {"layers.0.mlp.gate_proj.std", 0, 0.37f},
       {"layers.3.mlp.up_proj.col_norms", 39, 5.0f},     {"tension", 2, 0.2f},
       {"spectral_change.down_proj", 1, 0.37f}};
-  for (const auto& [name, index, delta] : probes) {
-    // Up and down: one of the two moves a rank or a scale step for sure.
-    std::size_t moved = 0;
-    for (const float sign : {1.0f, -1.0f}) {
-      FakeFeatures g = f;
-      g.arrays.at(name).at(index) += sign * delta;
-      const auto diff = th::test::changed(a, r.run(g));
-      moved += diff.size();
-      for (const auto& e : diff) {
-        INFO(name << ": " << e.instrument << " at " << e.onset.str() << " pitch " << e.pitch);
-        CHECK(th::test::names(e, name));
-      }
-    }
-    INFO(name);
-    CHECK(moved > 0);
-  }
+  th::test::check_sensitivity(r, f, a, probes);
 }
 
 TEST_CASE("acid: a pattern error names the file and line", "[music][genre][acid]") {

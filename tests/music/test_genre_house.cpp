@@ -102,28 +102,13 @@ TEST_CASE("house: deterministic; a perturbation changes only events that name it
   const auto a = r.run(f);
   CHECK(a == r.run(f));
   // (feature, element, added value): big enough to move a rank or a scale step.
-  const std::vector<std::tuple<std::string, std::size_t, float>> probes{
+  const std::vector<th::test::Probe> probes{
       {"layers.2.self_attn.q_proj.spectral_entropy", 0, 5.0f},
       {"layers.1.mlp.down_proj.row_norms", 5, 5.0f},  // step 2: an anchor, always played
       {"layers.3.mlp.gate_proj.row_norms", 7, 0.61f},
       {"layers.0.self_attn.o_proj.col_norms", 39, 0.61f},
       {"tension", 1, 0.2f}};
-  for (const auto& [name, index, delta] : probes) {
-    // Up and down: one of the two moves a rank or a scale step for sure.
-    std::size_t moved = 0;
-    for (const float sign : {1.0f, -1.0f}) {
-      FakeFeatures g = f;
-      g.arrays.at(name).at(index) += sign * delta;
-      const auto diff = th::test::changed(a, r.run(g));
-      moved += diff.size();
-      for (const auto& e : diff) {
-        INFO(name << ": " << e.instrument << " at " << e.onset.str() << " pitch " << e.pitch);
-        CHECK(th::test::names(e, name));
-      }
-    }
-    INFO(name);
-    CHECK(moved > 0);
-  }
+  th::test::check_sensitivity(r, f, a, probes);
 }
 
 TEST_CASE("house: parts must add up and name known voices", "[music][genre][house]") {

@@ -123,27 +123,12 @@ TEST_CASE("opera: deterministic; a perturbation changes only events that name it
   const auto r = th::test::shipped("opera", 24, 0, 3, 4);
   const auto a = r.run(f);
   CHECK(a == r.run(f));
-  const std::vector<std::tuple<std::string, std::size_t, float>> probes{
-      {"embed.singular_values", 8, 2.0f},
-      {"layers.1.self_attn.k_proj.singular_values", 6, 2.5f},
-      {"layers.2.self_attn.q_proj.spectral_norm", 0, 2.0f},
-      {"layers.3.mlp.up_proj.fro", 0, 3.0f},
-      {"tension", 2, 0.3f}};
-  for (const auto& [name, index, delta] : probes) {
-    std::size_t moved = 0;
-    for (const float sign : {1.0f, -1.0f}) {
-      FakeFeatures g = f;
-      g.arrays.at(name).at(index) += sign * delta;
-      const auto diff = th::test::changed(a, r.run(g));
-      moved += diff.size();
-      for (const auto& e : diff) {
-        INFO(name << ": " << e.instrument << " at " << e.onset.str() << " pitch " << e.pitch);
-        CHECK(th::test::names(e, name));
-      }
-    }
-    INFO(name);
-    CHECK(moved > 0);
-  }
+  const std::vector<th::test::Probe> probes{{"embed.singular_values", 8, 2.0f},
+                                            {"layers.1.self_attn.k_proj.singular_values", 6, 2.5f},
+                                            {"layers.2.self_attn.q_proj.spectral_norm", 0, 2.0f},
+                                            {"layers.3.mlp.up_proj.fro", 0, 3.0f},
+                                            {"tension", 2, 0.3f}};
+  th::test::check_sensitivity(r, f, a, probes);
 }
 
 TEST_CASE("opera: unknown act names are errors", "[music][genre][opera]") {
