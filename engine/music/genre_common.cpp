@@ -104,4 +104,17 @@ std::vector<Event> drum_bar(const Drum& d, const FeatureSource& source, const La
   return out;
 }
 
+std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars) {
+  std::vector<PartRange> out;
+  double cum = 0;
+  int begin = 0;
+  for (std::size_t i = 0; i < spec.parts.size(); ++i) {
+    cum += spec.parts[i].share;
+    const int end = i + 1 == spec.parts.size() ? bars : static_cast<int>(std::lround(cum * bars));
+    out.push_back({&spec.parts[i], begin, std::max(begin, end)});
+    begin = std::max(begin, end);
+  }
+  return out;
+}
+
 }  // namespace th::music

@@ -45,4 +45,11 @@ std::vector<Event> generate_house(const GenreInput& in);
 std::vector<Event> generate_opera(const GenreInput& in);
 std::vector<Event> generate_suite(const GenreInput& in);
 
+struct PartRange {
+  const Part* part;
+  int begin, end;  // bars, end exclusive
+};
+// Bars of each part: cumulative shares rounded, the last part ends at `bars`. Thread-safe.
+std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars);
+
 }  // namespace th::music

@@ -43,24 +43,6 @@ const std::vector<std::pair<std::string, Field>> kParams{
     {"pan", Field::pan},         {"reverb", Field::reverb},
     {"delay", Field::delay},     {"vibrato", Field::vibrato}};
 
-struct PartRange {
-  const Part* part;
-  int begin, end;  // bars
-};
-
-std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars) {
-  std::vector<PartRange> out;
-  double cum = 0;
-  int begin = 0;
-  for (std::size_t i = 0; i < spec.parts.size(); ++i) {
-    cum += spec.parts[i].share;
-    const int end = i + 1 == spec.parts.size() ? bars : static_cast<int>(std::lround(cum * bars));
-    out.push_back({&spec.parts[i], begin, std::max(begin, end)});
-    begin = std::max(begin, end);
-  }
-  return out;
-}
-
 // Evaluated values of one voice for one layer, by key.
 struct VoiceValues {
   std::map<std::string, Evaluated> ev;

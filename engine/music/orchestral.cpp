@@ -22,19 +22,6 @@ constexpr int kLowest = 24, kHighest = 108;
 const char* kNames[] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
 }  // namespace
 
-std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars) {
-  std::vector<PartRange> out;
-  double cum = 0;
-  int begin = 0;
-  for (std::size_t i = 0; i < spec.parts.size(); ++i) {
-    cum += spec.parts[i].share;
-    const int end = i + 1 == spec.parts.size() ? bars : static_cast<int>(std::lround(cum * bars));
-    out.push_back({&spec.parts[i], begin, std::max(begin, end)});
-    begin = std::max(begin, end);
-  }
-  return out;
-}
-
 double VoiceEval::number(const std::string& k, double fallback) const {
   return has(k) ? at(k).at(0) : fallback;
 }

@@ -1,4 +1,4 @@
-// Pieces the orchestral genres (opera, suite) share: splitting a section into its [[part]]s,
+// Pieces the orchestral genres (opera, suite) share (part_ranges is in genre_common.h):
 // one voice's evaluated mappings, a scale that spans every octave of a range (so low parts never
 // collapse onto the root, the seed's §8 degeneracy), a 0..1 value → a note of that scale with
 // the pitch provenance spelled out, and note emission. Contract: pure functions of their inputs
@@ -15,13 +15,6 @@
 #include "music/pattern_file.h"
 
 namespace th::music {
-
-struct PartRange {
-  const Part* part;
-  int begin, end;  // bars, end exclusive
-};
-// Bars of each part: cumulative shares rounded, the last part ends at `bars`. Thread-safe.
-std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars);
 
 // Every mapping of one voice evaluated for one layer.
 struct VoiceEval {
