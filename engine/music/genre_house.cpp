@@ -191,35 +191,62 @@ class House {
     }
   }
 
-  void bass_bar(const Part& part, const Chord& ch, const LayerContext& ctx, Beats start) {
-    const auto v = values_of(spec_, "bass", in_, ctx);
-    const ModelKey k = key(part, kBassOctave);
-    const Beats step(in_.beats_per_bar, 16);
-    for (int s = 0; s < 16; ++s) {
+  // A melodic line on the chord: `steps` notes per bar, each a scale step (from `table`) above
+  // the chord degree, picked by the voice's pitch mapping. Steps in `anchors` always sound;
+  // the others follow the voice's gate, and without a gate they sound only when there are no
+  // anchors.
+  struct Line {
+    const char* voice;
+    int steps;
+    Beats length;  // of a note, as a fraction of a step
+    int octave;
+    const std::vector<int>& table;
+    const std::set<int>* anchors;
+    const char* relation;  // "of" / "above", for the provenance text
+  };
+
+  void line_bar(const Line& line, const Part& part, const Chord& ch, const LayerContext& ctx,
+                Beats start) {
+    const auto v = values_of(spec_, line.voice, in_, ctx);
+    const ModelKey k = key(part, line.octave);
+    const Beats step(in_.beats_per_bar, line.steps);
+    for (int s = 0; s < line.steps; ++s) {
       const auto i = static_cast<std::size_t>(s);
       Event e;
-      if (!kBassAnchors.count(s)) {
-        if (!v.has("gate") || v.at("gate").at(i) <= 0.5) continue;
-        if (auto w = v.at("gate").why(i, Field::onset)) e.explain(*w);
+      const bool anchored = line.anchors && line.anchors->count(s);
+      if (!anchored) {
+        if (v.has("gate")) {
+          if (v.at("gate").at(i) <= 0.5) continue;
+          if (auto w = v.at("gate").why(i, Field::onset)) e.explain(*w);
+        } else if (line.anchors) {
+          continue;
+        }
       }
       e.onset = start + step * Beats(s);
-      e.duration = step * Beats(3, 4);
-      e.instrument = find_voice(spec_, "bass")->instrument;
+      e.duration = step * line.length;
+      e.instrument = find_voice(spec_, line.voice)->instrument;
       const double x = apply(e, Field::pitch, v.at("pitch"), i);
       const auto idx = static_cast<std::size_t>(std::clamp(x, 0.0, 0.999999) *
-                                                static_cast<double>(kBassSteps.size()));
-      e.pitch = scale_degree(k.root, mode_intervals(k.mode), ch.degree + kBassSteps[idx]);
+                                                static_cast<double>(line.table.size()));
+      e.pitch = scale_degree(k.root, mode_intervals(k.mode), ch.degree + line.table[idx]);
       annotate(e, Field::pitch,
-               fmt::format("step {} of chord degree {} on {}", kBassSteps[idx], ch.degree,
-                           key_text(part, kBassOctave)));
+               fmt::format("step {} {} chord degree {} on {}", line.table[idx], line.relation,
+                           ch.degree, key_text(part, line.octave)));
       if (ch.degree_why)
         annotate(e, Field::pitch,
                  fmt::format("degree from {}[{}]", ch.degree_why->feature, ch.degree_why->index));
-      if (v.has("velocity")) apply(e, Field::velocity, v.at("velocity"), i);
-      e.velocity = std::clamp(e.velocity * part.level, 0.0, 1.0);
-      v.params(e, i);
-      out_.push_back(std::move(e));
+      finish(e, v, i, part);
     }
+  }
+
+  void bass_bar(const Part& part, const Chord& ch, const LayerContext& ctx, Beats start) {
+    line_bar({"bass", 16, Beats(3, 4), kBassOctave, kBassSteps, &kBassAnchors, "of"}, part, ch, ctx,
+             start);
+  }
+
+  void lead_bar(const Part& part, const Chord& ch, const LayerContext& ctx, Beats start) {
+    line_bar({"lead", 8, Beats(7, 8), kLeadOctave, kLeadSteps, nullptr, "above"}, part, ch, ctx,
+             start);
   }
 
   void arp_bar(const Part& part, const Chord& ch, const LayerContext& ctx, Beats start) {
@@ -237,42 +264,17 @@ class House {
       chord_why(
           e, ch,
           fmt::format("arp updown note {} on {}", i % order.size(), key_text(part, kArpOctave)));
-      if (v.has("velocity")) apply(e, Field::velocity, v.at("velocity"), i);
-      e.velocity = std::clamp(e.velocity * part.level, 0.0, 1.0);
-      v.params(e, i);
-      out_.push_back(std::move(e));
+      finish(e, v, i, part);
     }
   }
 
-  void lead_bar(const Part& part, const Chord& ch, const LayerContext& ctx, Beats start) {
-    const auto v = values_of(spec_, "lead", in_, ctx);
-    const ModelKey k = key(part, kLeadOctave);
-    const Beats step(in_.beats_per_bar, 8);
-    for (int s = 0; s < 8; ++s) {
-      const auto i = static_cast<std::size_t>(s);
-      Event e;
-      if (v.has("gate")) {
-        if (v.at("gate").at(i) <= 0.5) continue;
-        if (auto w = v.at("gate").why(i, Field::onset)) e.explain(*w);
-      }
-      e.onset = start + step * Beats(s);
-      e.duration = step * Beats(7, 8);
-      e.instrument = find_voice(spec_, "lead")->instrument;
-      const double x = apply(e, Field::pitch, v.at("pitch"), i);
-      const auto idx = static_cast<std::size_t>(std::clamp(x, 0.0, 0.999999) *
-                                                static_cast<double>(kLeadSteps.size()));
-      e.pitch = scale_degree(k.root, mode_intervals(k.mode), ch.degree + kLeadSteps[idx]);
-      annotate(e, Field::pitch,
-               fmt::format("step {} above chord degree {} on {}", kLeadSteps[idx], ch.degree,
-                           key_text(part, kLeadOctave)));
-      if (ch.degree_why)
-        annotate(e, Field::pitch,
-                 fmt::format("degree from {}[{}]", ch.degree_why->feature, ch.degree_why->index));
-      if (v.has("velocity")) apply(e, Field::velocity, v.at("velocity"), i);
-      e.velocity = std::clamp(e.velocity * part.level, 0.0, 1.0);
-      v.params(e, i);
-      out_.push_back(std::move(e));
-    }
+  // The tail every melodic note shares: velocity from the mapping, the part's level, the
+  // voice's synth parameters.
+  void finish(Event& e, const VoiceValues& v, std::size_t i, const Part& part) {
+    if (v.has("velocity")) apply(e, Field::velocity, v.at("velocity"), i);
+    e.velocity = std::clamp(e.velocity * part.level, 0.0, 1.0);
+    v.params(e, i);
+    out_.push_back(std::move(e));
   }
 
   // A snare roll whose hits are drawn from the tensor (tensor_uniform) with a density that
