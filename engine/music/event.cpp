@@ -88,4 +88,20 @@ double hz_to_midi(double hz) {
   return 69.0 + 12.0 * std::log2(hz / 440.0);
 }
 
+void set_value(Event& e, Field f, double v) {
+  switch (f) {
+    case Field::pitch:
+      e.pitch = v;
+      return;
+    case Field::velocity:
+      e.velocity = v;
+      return;
+    case Field::onset:
+    case Field::duration:
+      throw std::invalid_argument("set_value: onset and duration are times, not values");
+    default:
+      e.params.set(f, v);
+  }
+}
+
 }  // namespace th::music

@@ -111,6 +111,10 @@ struct Event {
   friend bool operator==(const Event&, const Event&);
 };
 
+// Sets the value a field holds: pitch, velocity (as given) or a synth parameter. Onset and
+// duration are times, not values: std::invalid_argument. Thread-compatible; realtime-safe.
+void set_value(Event& e, Field f, double v);
+
 // Total order: onset, instrument, pitch, duration, velocity, params, provenance.
 // Thread-safe; realtime-safe.
 bool operator<(const Event& a, const Event& b);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace th::music {
 
@@ -30,27 +31,12 @@ double tensor_uniform(std::span<const float> values, std::uint64_t counter) {
       h *= 1099511628211ull;
     }
   }
-  std::uint64_t z = h + 0x9e3779b97f4a7c15ull * (counter + 1);  // SplitMix64 finaliser
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
+  const std::uint64_t z = mix64(h + 0x9e3779b97f4a7c15ull * (counter + 1));  // SplitMix64
   return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 
 void assign(Event& e, Field f, double v) {
-  switch (f) {
-    case Field::pitch:
-      e.pitch = v;
-      return;
-    case Field::velocity:
-      e.velocity = std::clamp(v, 0.0, 1.0);
-      return;
-    case Field::onset:
-    case Field::duration:
-      throw std::invalid_argument("assign: onset and duration are not values");
-    default:
-      e.params.set(f, v);
-  }
+  set_value(e, f, f == Field::velocity ? std::clamp(v, 0.0, 1.0) : v);
 }
 
 double apply(Event& e, Field f, const Evaluated& v, std::size_t i) {

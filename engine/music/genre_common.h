@@ -30,7 +30,7 @@ double tensor_uniform(std::span<const float> values, std::uint64_t counter);
 // Sets field f of e to the evaluated value at step i and records its provenance (when the
 // value came from a feature). Returns the value. Thread-safe.
 double apply(Event& e, Field f, const Evaluated& v, std::size_t i);
-// Sets a value (no provenance) on a core field or a parameter.
+// set_value (no provenance) with velocity clamped to 0..1. Thread-safe; realtime-safe.
 void assign(Event& e, Field f, double v);
 
 // One bar of a drum: euclid(hits, steps) rotated, gated and with velocities, starting at

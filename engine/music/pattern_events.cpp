@@ -3,26 +3,6 @@
 #include <stdexcept>
 
 namespace th::music {
-namespace {
-
-void assign(Event& e, Field f, double v) {
-  switch (f) {
-    case Field::pitch:
-      e.pitch = v;
-      return;
-    case Field::velocity:
-      e.velocity = v;
-      return;
-    case Field::onset:
-    case Field::duration:
-      // Time comes from the pattern's structure, never from a value.
-      throw std::invalid_argument("set_field: onset and duration come from the pattern");
-    default:
-      e.params.set(f, v);
-  }
-}
-
-}  // namespace
 
 std::vector<Event> collect_events(const Pattern<Event>& p, const TimeSpan& cycles,
                                   Rational beats_per_cycle) {
@@ -43,7 +23,7 @@ Pattern<Event> set_field(const Pattern<Event>& p, Field f, const Pattern<double>
     throw std::invalid_argument("set_field: onset and duration come from the pattern");
   return app_left(p, values, [f](const Event& e, double v) {
     Event out = e;
-    assign(out, f, v);
+    set_value(out, f, v);
     return out;
   });
 }
@@ -53,7 +33,7 @@ Pattern<Event> set_field(const Pattern<Event>& p, Field f, const Pattern<Sourced
     throw std::invalid_argument("set_field: onset and duration come from the pattern");
   return app_left(p, values, [f](const Event& e, const Sourced& v) {
     Event out = e;
-    assign(out, f, v.value);
+    set_value(out, f, v.value);
     Provenance why = v.why;
     why.field = f;
     out.explain(std::move(why));
