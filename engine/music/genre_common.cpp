@@ -103,4 +103,20 @@ std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars) {
   return out;
 }
 
+void play_parts(const PatternSpec& spec, int bars, const PartHandlers& handlers,
+                std::string_view what) {
+  for (const auto& pr : part_ranges(spec, bars)) {
+    if (pr.end <= pr.begin) continue;
+    const auto it = std::find_if(handlers.begin(), handlers.end(),
+                                 [&](const auto& h) { return h.first == pr.part->name; });
+    if (it == handlers.end()) {
+      std::string known;
+      for (const auto& h : handlers) known += (known.empty() ? "" : ", ") + h.first;
+      throw InputError(fmt::format("{}: part `{}` is not {} {} ({})", pr.part->where, pr.part->name,
+                                   what.front() == 'a' ? "an" : "a", what, known));
+    }
+    it->second(pr);
+  }
+}
+
 }  // namespace th::music

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "music/composer.h"
@@ -51,5 +53,13 @@ struct PartRange {
 };
 // Bars of each part: cumulative shares rounded, the last part ends at `bars`. Thread-safe.
 std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars);
+
+// A part handler by name: "overture", "fugue", … (opera); "prologue", … (suite).
+using PartHandlers = std::vector<std::pair<std::string, std::function<void(const PartRange&)>>>;
+// Calls, for each part with bars, the handler its name selects. A name with no handler is a
+// th::InputError at the part's file:line listing the `what`s there are ("act", "movement").
+// Thread-safe given thread-safe handlers.
+void play_parts(const PatternSpec& spec, int bars, const PartHandlers& handlers,
+                std::string_view what);
 
 }  // namespace th::music

@@ -77,21 +77,11 @@ class Opera {
   Opera(const GenreInput& in, PatternSpec spec) : in_(in), spec_(std::move(spec)) {}
 
   std::vector<Event> run() {
-    const std::map<std::string, std::function<void(const PartRange&)>> acts{
-        {"overture", [this](const PartRange& p) { overture(p); }},
-        {"fugue", [this](const PartRange& p) { fugue(p); }},
-        {"climax", [this](const PartRange& p) { climax(p); }},
-        {"epilogue", [this](const PartRange& p) { epilogue(p); }}};
-    for (const auto& pr : part_ranges(spec_, in_.section.bars)) {
-      if (pr.end <= pr.begin) continue;
-      const auto it = acts.find(pr.part->name);
-      if (it == acts.end())
-        throw InputError(
-            fmt::format("{}: part `{}` is not an act (overture, fugue, climax, "
-                        "epilogue)",
-                        pr.part->where, pr.part->name));
-      it->second(pr);
-    }
+    const PartHandlers acts{{"overture", [this](const PartRange& p) { overture(p); }},
+                            {"fugue", [this](const PartRange& p) { fugue(p); }},
+                            {"climax", [this](const PartRange& p) { climax(p); }},
+                            {"epilogue", [this](const PartRange& p) { epilogue(p); }}};
+    play_parts(spec_, in_.section.bars, acts, "act");
     sort_events(out_);
     return out_;
   }

@@ -58,22 +58,13 @@ class Suite {
   Suite(const GenreInput& in, PatternSpec spec) : in_(in), spec_(std::move(spec)) {}
 
   std::vector<Event> run() {
-    const std::map<std::string, std::function<void(const PartRange&)>> movements{
+    const PartHandlers movements{
         {"prologue", [this](const PartRange& p) { prologue(p); }},
         {"anatomy", [this](const PartRange& p) { lines(p, kMovements.at("anatomy")); }},
         {"memory", [this](const PartRange& p) { lines(p, kMovements.at("memory")); }},
         {"balance", [this](const PartRange& p) { balance(p); }},
         {"epilogue", [this](const PartRange& p) { epilogue(p); }}};
-    for (const auto& pr : part_ranges(spec_, in_.section.bars)) {
-      if (pr.end <= pr.begin) continue;
-      const auto it = movements.find(pr.part->name);
-      if (it == movements.end())
-        throw InputError(
-            fmt::format("{}: part `{}` is not a movement (prologue, anatomy, "
-                        "memory, balance, epilogue)",
-                        pr.part->where, pr.part->name));
-      it->second(pr);
-    }
+    play_parts(spec_, in_.section.bars, movements, "movement");
     sort_events(out_);
     return out_;
   }
