@@ -1,5 +1,6 @@
 // The `tensorhaus` subcommands. Each register_* adds one subcommand (with its --help) to the
 // CLI11 app and sets its callback; a callback throws th::Error (exit code inside) on failure.
+// All run on the main thread at start-up; none is realtime-safe.
 #pragma once
 
 #include <CLI/CLI.hpp>

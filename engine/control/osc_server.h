@@ -26,6 +26,8 @@ class OscCommandServer {
   static constexpr std::size_t kMaxPacket = 8192;
 
   // Binds now (port 0: any; see port()). Throws th::Error when the port is taken.
+  // Not realtime-safe (socket setup). start()/stop(): from the owning thread only; stop() joins.
+  // port(), dropped(), handled(): thread-safe, realtime-safe.
   OscCommandServer(std::uint16_t port, std::uint32_t bind_host, CommandHandler handler);
   ~OscCommandServer();
 
