@@ -13,23 +13,29 @@ Pca pca(const MatrixView& s, std::size_t k) {
                s.data.data(), s.rows, s.cols)
                .cast<double>();
   x.rowwise() -= x.colwise().mean();
-  // Samples ≪ features here (layers × hidden): eigenvectors of the small XXᵀ give the left
-  // singular vectors, and Xᵀu/σ the components.
-  Eigen::MatrixXd g = x * x.transpose();
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(g);
   const auto n = static_cast<Eigen::Index>(s.rows);
+  // Eigen-decompose the smaller Gram matrix: XXᵀ (samples ≤ features, e.g. layers × hidden)
+  // gives left singular vectors u and components Xᵀu/σ; XᵀX (many samples, e.g. token rows of
+  // a refusal direction) gives the components directly. Both have the same nonzero σ².
+  const bool by_samples = s.rows <= s.cols;
+  Eigen::MatrixXd g =
+      by_samples ? Eigen::MatrixXd(x * x.transpose()) : Eigen::MatrixXd(x.transpose() * x);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(g);
+  const Eigen::Index m = g.rows();
   double total = 0;
-  for (Eigen::Index i = 0; i < n; ++i) total += std::max(eig.eigenvalues()[i], 0.0);
+  for (Eigen::Index i = 0; i < m; ++i) total += std::max(eig.eigenvalues()[i], 0.0);
   Pca out;
   out.n_features = static_cast<std::size_t>(s.cols);
-  const double scale = 1e-12 * std::max(eig.eigenvalues()[n - 1], 0.0);
+  const double scale = 1e-12 * std::max(eig.eigenvalues()[m - 1], 0.0);
   for (std::size_t c = 0; c < k; ++c) {
     std::vector<double> comp(out.n_features, 0.0);
     double ev = 0;
-    const Eigen::Index idx = n - 1 - static_cast<Eigen::Index>(c);  // eigenvalues ascend
+    const Eigen::Index idx = m - 1 - static_cast<Eigen::Index>(c);  // eigenvalues ascend
     if (idx >= 0 && eig.eigenvalues()[idx] > scale && eig.eigenvalues()[idx] > 0) {
       ev = eig.eigenvalues()[idx];
-      Eigen::VectorXd v = x.transpose() * eig.eigenvectors().col(idx) / std::sqrt(ev);
+      Eigen::VectorXd v =
+          by_samples ? Eigen::VectorXd(x.transpose() * eig.eigenvectors().col(idx) / std::sqrt(ev))
+                     : Eigen::VectorXd(eig.eigenvectors().col(idx));
       Eigen::Index arg = 0;
       for (Eigen::Index j = 1; j < v.size(); ++j)
         if (std::abs(v[j]) > std::abs(v[arg])) arg = j;

@@ -1,12 +1,16 @@
 // `tensorhaus activations --model DIR (--prompt TEXT | --tokens 1,2,3) --out FILE.safetensors
 // [--dtype float32|bfloat16]`: one forward pass with capture, written as safetensors
 // (tokens I64 [T], hidden F32 [L+1,T,D], attn_entropy F32 [L,H,T], mlp_sparsity F32 [L,T],
-// logits F32 [T,V]); conventions in docs/model.md.
+// logits F32 [T,V]); conventions in docs/model.md. With `--prompts FILE [--field NAME]` it
+// writes the dataset features of every prompt instead (a FeatureStore file, dataset.*).
 #include <fmt/format.h>
 
 #include <cstring>
 
+#include "analysis/prompt_set.h"
 #include "app/commands.h"
+#include "app/feature_cache.h"
+#include "app/progress_bar.h"
 #include "core/error.h"
 #include "model/runner.h"
 #include "model/safetensors.h"
@@ -18,12 +22,26 @@ struct ActivationsArgs {
   std::string model = default_model_dir();
   std::string prompt;
   std::string tokens;
+  std::string prompts, field;
   std::string out;
   std::string dtype = "float32";
 };
 
 std::span<const std::byte> bytes_of(const std::vector<float>& v) {
   return std::as_bytes(std::span(v));
+}
+
+// Dataset mode: the features of every prompt of a file, from the cache when computed before.
+void run_dataset(const ActivationsArgs& a) {
+  const auto set = analysis::load_prompts(a.prompts, a.field);
+  ProgressBar bar("activations");
+  const auto store = dataset_features(a.model, set, [&](std::size_t done, std::size_t total) {
+    bar.show(static_cast<double>(done) / static_cast<double>(total),
+             fmt::format("{}/{}", done, total));
+  });
+  bar.done();
+  store.save(a.out);
+  fmt::print(stderr, "{}: {} prompts → {}\n", a.prompts, set.prompts.size(), a.out);
 }
 
 void run(const ActivationsArgs& a) {
@@ -65,11 +83,18 @@ void register_activations(CLI::App& app) {
   auto* p = cmd->add_option("--prompt", a->prompt, "Prompt text (needs the folder's tokenizer)");
   auto* t = cmd->add_option("--tokens", a->tokens, "Token ids, comma-separated (1,2,3)");
   p->excludes(t);
+  auto* ps = cmd->add_option("--prompts", a->prompts,
+                             "Prompt dataset (.jsonl, .json, .csv or text): per-prompt features "
+                             "(dataset.*), cached by model and prompts");
+  ps->excludes(p)->excludes(t);
+  cmd->add_option("--field", a->field, "Field or CSV column of --prompts (default: instruction)");
   cmd->add_option("--out", a->out, "Output .safetensors file")->required();
   cmd->add_option("--dtype", a->dtype, "Compute dtype: float32 or bfloat16")->capture_default_str();
-  cmd->callback([a, p, t] {
+  cmd->callback([a, p, t, ps] {
+    if (ps->count() > 0) return run_dataset(*a);
     if (p->count() == 0 && t->count() == 0)
-      throw InputError("activations: expected --prompt TEXT or --tokens 1,2,3, found neither");
+      throw InputError(
+          "activations: expected --prompt TEXT, --tokens 1,2,3 or --prompts FILE, found none");
     run(*a);
   });
 }

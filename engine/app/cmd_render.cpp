@@ -1,5 +1,6 @@
-// `tensorhaus render SESSION.toml --out FILE.wav [--stems DIR] [--score FILE.osc]
-//  [--sample-rate 48000] [--format wav|flac] [--model DIR]`: composes the session, plays it
+// `tensorhaus render (SESSION.toml | --events FILE.jsonl) --out FILE.wav [--stems DIR]
+//  [--score FILE.osc] [--sample-rate 48000] [--format wav|flac] [--model DIR]`: composes the
+// session (or takes the events of a log, e.g. a live set's FILE.events.jsonl), plays it
 // through the live scheduler on a manual clock into an NRT score, renders it with scsynth -N,
 // normalises the master to −14 LUFS (true peak ≤ −1 dBTP) and writes it (and the stems).
 // Progress goes to stderr, a summary to stdout.
@@ -12,6 +13,8 @@
 
 #include "app/commands.h"
 #include "app/compose_pipeline.h"
+#include "app/progress_bar.h"
+#include "control/live_event_log.h"
 #include "core/error.h"
 #include "io/offline_render.h"
 
@@ -20,8 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One line on stderr, redrawn in place: the stages in order with their share of the bar.
-class ProgressBar {
+// The render's stages in order, with their share of the progress bar.
+class RenderProgress {
  public:
   void operator()(std::string_view stage, double f) {
     struct Share {
@@ -36,28 +39,12 @@ class ProgressBar {
     double total = f;
     for (const auto& s : kShares)
       if (s.stage == stage) total = s.from + f * (s.to - s.from);
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(total * kWidth + 0.5);
-    const int percent = static_cast<int>(total * 100 + 0.5);
-    if (percent == shown_ && stage == stage_) return;  // redraw only when it changes
-    shown_ = percent;
-    stage_ = stage;
-    std::fprintf(stderr, "\rrender [%s%s] %3d%% %-10.*s", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, '-').c_str(), percent, static_cast<int>(stage.size()),
-                 stage.data());
-    std::fflush(stderr);
-    open_ = true;
+    bar_.show(total, stage);
   }
-  void done() {
-    if (open_) std::fputc('\n', stderr);
-    open_ = false;
-  }
-  ~ProgressBar() { done(); }  // an error message starts on its own line
+  void done() { bar_.done(); }
 
  private:
-  bool open_ = false;
-  int shown_ = -1;
-  std::string_view stage_;
+  ProgressBar bar_{"render"};
 };
 
 io::AudioFileFormat parse_format(const std::string& name, const fs::path& out) {
@@ -82,11 +69,16 @@ void register_render(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "render", "Render a session offline to WAV/FLAC (scsynth NRT), optionally with stems");
   struct Opts {
-    std::string session, out, stems, score, format, model;
+    std::string session, events, out, stems, score, format, model;
     int sample_rate = 48000;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("session", o->session, "session file (sessions/*.toml)")->required();
+  auto* session_opt = cmd->add_option("session", o->session, "session file (sessions/*.toml)");
+  auto* events_opt = cmd->add_option("--events", o->events,
+                                     "render this events.jsonl instead of composing (e.g. the "
+                                     "FILE.events.jsonl `live --record` writes)");
+  session_opt->excludes(events_opt);
+  events_opt->excludes(session_opt);
   cmd->add_option("--out", o->out, "audio file to write (.wav or .flac)")->required();
   cmd->add_option("--stems", o->stems,
                   "folder for one file per stem group (drums, bass, chords, leads, voices, fx) "
@@ -101,11 +93,18 @@ void register_render(CLI::App& app) {
     const fs::path out = o->out;
     const auto format = parse_format(o->format, out);
     const char* ext = format == io::AudioFileFormat::flac ? "flac" : "wav";
-    ProgressBar bar;
+    RenderProgress bar;
     bar("compose", 0.0);
+    if (o->session.empty() == o->events.empty())
+      throw bad_field("render", "SESSION", "a session file or --events FILE", "neither");
     std::optional<fs::path> model;
     if (!o->model.empty()) model = fs::path(o->model);
-    const ComposeResult composed = compose_session(o->session, model);
+    ComposeResult composed;
+    if (!o->events.empty())
+      composed.composition =
+          control::composition_from_log(music::read_events_jsonl(o->events), o->events);
+    else
+      composed = compose_session(o->session, model);
     bar("compose", 1.0);
 
     io::OfflineRenderOptions ro;

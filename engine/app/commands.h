@@ -20,5 +20,7 @@ void register_compose(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_render(CLI::App& app);
 void register_live(CLI::App& app);
+void register_refusal(CLI::App& app);
+void register_abliterate(CLI::App& app);
 
 }  // namespace th::app

@@ -4,11 +4,16 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 
+#include "analysis/activation_features.h"
+#include "analysis/dataset_features.h"
+#include "analysis/refusal.h"
 #include "analysis/weight_analysis.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "model/runner.h"
 #include "model/safetensors.h"
 
 namespace th::app {
@@ -54,10 +59,9 @@ uint64_t model_hash(const fs::path& dir) {
   return h.digest();
 }
 
-}  // namespace
-
-analysis::FeatureStore features_for_model(const fs::path& model_dir) {
-  const auto key = fmt::format("features-{:016x}.safetensors", model_hash(model_dir));
+// The store under `key` in the cache, or compute() stored there.
+analysis::FeatureStore cached(const std::string& key,
+                              const std::function<analysis::FeatureStore()>& compute) {
   const auto path = cache_dir() / key;
   if (fs::exists(path)) {
     try {
@@ -66,7 +70,7 @@ analysis::FeatureStore features_for_model(const fs::path& model_dir) {
       log::warn("ignoring unreadable feature cache {}: {}", path.string(), e.what());
     }
   }
-  auto store = analysis::to_feature_store(analysis::analyze_model_dir(model_dir));
+  auto store = compute();
   try {
     fs::create_directories(path.parent_path());
     store.save(path);
@@ -74,6 +78,37 @@ analysis::FeatureStore features_for_model(const fs::path& model_dir) {
     log::warn("could not cache features at {}: {}", path.string(), e.what());
   }
   return store;
+}
+
+}  // namespace
+
+analysis::FeatureStore features_for_model(const fs::path& model_dir) {
+  return cached(fmt::format("features-{:016x}.safetensors", model_hash(model_dir)),
+                [&] { return analysis::to_feature_store(analysis::analyze_model_dir(model_dir)); });
+}
+
+analysis::FeatureStore prompt_features(const fs::path& model_dir, const std::string& prompt) {
+  const uint64_t key = Hasher().value(model_hash(model_dir)).text(prompt).digest();
+  return cached(fmt::format("prompt-{:016x}.safetensors", key), [&] {
+    const auto runner = model::Runner::load(model_dir);
+    const analysis::Prompt p{prompt, "prompt"};
+    const auto ids = analysis::encode_prompt(runner, p);
+    analysis::FeatureStore::Builder b;
+    analysis::ActivationFeatureOptions opt;
+    opt.source =
+        fmt::format("prompt \"{}\"", prompt.size() > 48 ? prompt.substr(0, 45) + "..." : prompt);
+    analysis::add_activation_features(runner.forward(ids), ids, opt, b);
+    return std::move(b).build();
+  });
+}
+
+analysis::FeatureStore dataset_features(
+    const fs::path& model_dir, const analysis::PromptSet& set,
+    const std::function<void(std::size_t, std::size_t)>& progress) {
+  const uint64_t key = Hasher().value(model_hash(model_dir)).value(set.hash()).digest();
+  return cached(fmt::format("dataset-{:016x}.safetensors", key), [&] {
+    return analysis::dataset_features(model::Runner::load(model_dir), set, progress);
+  });
 }
 
 std::span<const float> StoreFeatureSource::get(std::string_view name) const {

@@ -7,18 +7,32 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "analysis/feature_store.h"
+#include "analysis/prompt_set.h"
 #include "music/feature.h"
 
 namespace th::app {
 
 // Thread-safe; slow (hashes the weights; analyses on a cache miss).
 analysis::FeatureStore features_for_model(const std::filesystem::path& model_dir);
+
+// The activation features of one prompt (analysis/activation_features.h, names `prompt.*`),
+// cached by model hash + prompt text. Throws InputError (no tokenizer, prompt too long).
+// Thread-safe; slow on a cache miss (loads the model, one forward pass).
+analysis::FeatureStore prompt_features(const std::filesystem::path& model_dir,
+                                       const std::string& prompt);
+
+// The features of a prompt dataset (analysis/dataset_features.h, names `dataset.*`), cached by
+// model hash + prompts hash; progress(done, total) on a cache miss. Thread-safe; slow on a miss.
+analysis::FeatureStore dataset_features(
+    const std::filesystem::path& model_dir, const analysis::PromptSet& set,
+    const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 // The composer's view of a FeatureStore. get() copies a feature once and keeps it, so the span
 // it returns stays valid as long as this object lives. Thread-safe.

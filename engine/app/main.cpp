@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   th::app::register_explain(app);
   th::app::register_render(app);
   th::app::register_live(app);
+  th::app::register_refusal(app);
+  th::app::register_abliterate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
