@@ -7,9 +7,15 @@ find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+# BLAS/LAPACK: Debian's generic libblas/liblapack, which the alternatives point at OpenBLAS
+# (libopenblas0-openmp); OpenMP for the analysis module's threads, the runtime OpenBLAS uses.
+find_package(BLAS REQUIRED)
+find_package(LAPACK REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(Torch REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 pkg_check_modules(RTMIDI REQUIRED IMPORTED_TARGET rtmidi)
 find_package(AbletonLink REQUIRED CONFIG)
 

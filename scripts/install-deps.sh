@@ -6,11 +6,11 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
-  libtorch-dev libopenblas0-openmp libeigen3-dev
+  libtorch-dev libopenblas0-openmp libblas-dev liblapack-dev libeigen3-dev
   liboscpack-dev ableton-link-dev libasio-dev librtmidi-dev
   catch2 sentencepiece libpcre2-dev iproute2
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
-  libsndfile1-dev
+  libsndfile1-dev libcairo2-dev fonts-dejavu-core
   supercollider-server sc3-plugins-server supercollider-language sc3-plugins-language jackd2
   sox aubio-tools liblo-tools python3-mido python3-numpy python3-torch
   bible-kjv-text bible-kjv

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <exception>
+#include <mutex>
+#include <numeric>
 
 #include "analysis/stats.h"
 #include "model/hf_config.h"
@@ -54,6 +58,28 @@ const TensorAnalysis* find_role(const std::vector<TensorAnalysis>& ts, std::stri
   return nullptr;
 }
 
+TensorAnalysis analyze_tensor(const model::TensorRole& r, const model::ArchSpec& arch) {
+  TensorAnalysis t;
+  t.name = r.name;
+  t.key = feature_key(r);
+  t.role = std::string(model::role_name(r.role));
+  t.layer = r.layer;
+  t.shape = r.shape;
+  auto values = role_values(r);
+  if (r.shape.size() == 2) {
+    t.matrix = matrix_stats({values, r.shape[0], r.shape[1]});
+  } else {
+    const bool is_norm = r.role == Role::FinalNorm || r.role == Role::AttnNorm ||
+                         r.role == Role::PostAttnNorm || r.role == Role::PreFfnNorm ||
+                         r.role == Role::PostFfnNorm || r.role == Role::QNorm ||
+                         r.role == Role::KNorm;
+    t.scale_offset = is_norm && arch.norm_offset_one ? 1.0 : 0.0;
+    t.vector = vector_stats(values, t.scale_offset);
+    t.values = std::move(values);
+  }
+  return t;
+}
+
 }  // namespace
 
 WeightAnalysis analyze_weights(const model::ModelConfig& config, const model::WeightStore& weights,
@@ -62,29 +88,37 @@ WeightAnalysis analyze_weights(const model::ModelConfig& config, const model::We
   WeightAnalysis a;
   a.model = {std::string(arch.name), config.model_type, config.num_hidden_layers,
              config.hidden_size, ""};
-  for (const auto& r : roles) {
-    if (r.tied) continue;  // the embedding, already analysed
-    TensorAnalysis t;
-    t.name = r.name;
-    t.key = feature_key(r);
-    t.role = std::string(model::role_name(r.role));
-    t.layer = r.layer;
-    t.shape = r.shape;
-    if (r.role == Role::Embed) a.model.dtype = std::string(model::dtype_name(r.view->dtype));
-    auto values = role_values(r);
-    if (r.shape.size() == 2) {
-      t.matrix = matrix_stats({values, r.shape[0], r.shape[1]});
-    } else {
-      const bool is_norm = r.role == Role::FinalNorm || r.role == Role::AttnNorm ||
-                           r.role == Role::PostAttnNorm || r.role == Role::PreFfnNorm ||
-                           r.role == Role::PostFfnNorm || r.role == Role::QNorm ||
-                           r.role == Role::KNorm;
-      t.scale_offset = is_norm && arch.norm_offset_one ? 1.0 : 0.0;
-      t.vector = vector_stats(values, t.scale_offset);
-      t.values = std::move(values);
+  // Each tensor is independent: spread them over the OpenMP threads, largest first so the
+  // embedding does not start last. Inside this loop every BLAS call runs single-threaded.
+  std::vector<const model::TensorRole*> todo;
+  for (const auto& r : roles)
+    if (!r.tied) todo.push_back(&r);  // a tied lm_head is the embedding, already analysed
+  for (const auto* r : todo)
+    if (r->role == Role::Embed) a.model.dtype = std::string(model::dtype_name(r->view->dtype));
+  std::vector<std::size_t> order(todo.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto elements = [&](std::size_t i) {
+    int64_t n = 1;
+    for (auto d : todo[i]->shape) n *= d;
+    return n;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return elements(x) > elements(y); });
+  a.tensors.resize(todo.size());
+  std::exception_ptr error;
+  std::mutex error_lock;
+  const auto count = static_cast<int64_t>(order.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < count; ++i) {
+    const auto idx = order[static_cast<std::size_t>(i)];
+    try {
+      a.tensors[idx] = analyze_tensor(*todo[idx], arch);
+    } catch (...) {
+      std::lock_guard lock(error_lock);
+      if (!error) error = std::current_exception();
     }
-    a.tensors.push_back(std::move(t));
   }
+  if (error) std::rethrow_exception(error);
 
   const int layers = static_cast<int>(config.num_hidden_layers);
   auto mean_fro = [&](auto const& set, int l) {

@@ -47,7 +47,8 @@ struct WeightAnalysis {
   std::optional<Tonality> tonality;  // from the attn_norm (input_layernorm) vectors
 };
 
-// Thread-safe (reads only); not realtime-safe: seconds to minutes for a large model.
+// Thread-safe (reads only); not realtime-safe: seconds to minutes for a large model. Runs the
+// tensors on the OpenMP threads (OMP_NUM_THREADS, default all cores).
 WeightAnalysis analyze_weights(const model::ModelConfig& config, const model::WeightStore& weights,
                                const std::vector<model::TensorRole>& roles);
 // config.json + resolve_roles + the above. Throws th::InputError. Thread-safe.

@@ -28,7 +28,11 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         a, b = e["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype=DTYPES[e["dtype"]]).reshape(e["shape"]).astype(np.float64)
+        if e["dtype"] == "BF16":  # the upper half of a float32: widen by a 16-bit shift
+            x = (np.frombuffer(data[a:b], dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            x = np.frombuffer(data[a:b], dtype=DTYPES[e["dtype"]])
+        out[name] = x.reshape(e["shape"]).astype(np.float64)
     return out
 
 
@@ -116,10 +120,13 @@ def matrix_entry(w):
     return e
 
 
-def vector_entry(v):
+def vector_entry(v, offset=0.0):
+    """offset: 1 for Gemma-style norms, whose effective scale is 1 + w (stored w)."""
     mo = moments(v)
     h, rng = histogram(v)
-    return {**mo, "bimodality": bimodality(mo, v.size), "histogram": h, "histogram_range": rng}
+    scale = moments(v + offset)
+    return {**mo, "bimodality": bimodality(mo, v.size), "histogram": h, "histogram_range": rng,
+            "scale_offset": offset, "scale_mean": scale["mean"], "scale_std": scale["std"]}
 
 
 def tonality(g):
@@ -146,11 +153,12 @@ def tonality(g):
             "components": comps.tolist()}
 
 
-def main(src, dst):
-    t = read_safetensors(src)
+def golden(t, norm_offset=0.0):
+    """Every statistic of the tensors t (name → float64 array); norm_offset applies to every
+    1-D tensor (all are norms in the models we test)."""
     tensors = {}
     for name, w in t.items():
-        tensors[name] = matrix_entry(w) if w.ndim == 2 else vector_entry(w)
+        tensors[name] = matrix_entry(w) if w.ndim == 2 else vector_entry(w, norm_offset)
     layers = 1 + max(int(n.split(".")[2]) for n in t if n.startswith("model.layers."))
     L = lambda l, s: t[f"model.layers.{l}.{s}.weight"]
     attn = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"]
@@ -168,6 +176,11 @@ def main(src, dst):
                             for s in attn + mlp},
         "tonality": tonality(np.stack([L(l, "input_layernorm") for l in range(layers)])),
     }
+    return out
+
+
+def main(src, dst):
+    out = golden(read_safetensors(src))
     with open(dst, "w") as f:
         json.dump(out, f, indent=None, default=float)
         f.write("\n")

@@ -1,5 +1,7 @@
-// Every statistic of every stories260K tensor against the independent numpy reference
-// (tests/analysis/make_golden_weights.py → tests/data/analysis/stories260k_golden.json).
+// Every statistic of every tensor against the independent numpy reference, on two models: the
+// real stories260K (Llama, F32; tests/analysis/make_golden_weights.py →
+// tests/data/analysis/stories260k_golden.json) and a generated Gemma 3 in BF16 with 1 + w norms
+// (tests/analysis/make_golden_gemma.py → tests/data/analysis/gemma3_tiny{,_golden.json}).
 // Tolerances: 1e-6 relative for values computed by one formula in double; spectra 1e-9 of σ₁
 // (the Gram path's absolute error scale); α and histograms exact up to 1e-6 because they only
 // differ if a bin edge or a λ_min choice flips, which would be a real disagreement.
@@ -36,22 +38,19 @@ const WeightAnalysis& analysis() {
   return a;
 }
 
-json golden() {
-  std::ifstream f(th::test::test_data("analysis/stories260k_golden.json"));
+json load_golden(const std::string& rel) {
+  std::ifstream f(th::test::test_data(rel));
   REQUIRE(f);
   return json::parse(f);
 }
 
-}  // namespace
+json golden() {
+  return load_golden("analysis/stories260k_golden.json");
+}
 
-TEST_CASE("golden: every tensor statistic of stories260K matches numpy", "[analysis][golden]") {
-  const auto& a = analysis();
-  const json g = golden();
-  CHECK(a.model.architecture == "llama");
-  CHECK(a.model.layers == 5);
-  CHECK(a.model.hidden_size == 64);
-  CHECK(a.model.dtype == "F32");
-  REQUIRE(a.tensors.size() == g["tensors"].size());  // 47: the tied lm_head is not repeated
+// Every tensor's statistics; norm_offset is the expected scale offset of every 1-D tensor.
+void check_tensors(const WeightAnalysis& a, const json& g, double norm_offset) {
+  REQUIRE(a.tensors.size() == g["tensors"].size());
   for (const auto& t : a.tensors) {
     INFO(t.name);
     REQUIRE(g["tensors"].contains(t.name));
@@ -84,15 +83,18 @@ TEST_CASE("golden: every tensor statistic of stories260K matches numpy", "[analy
       check_scalar("kurtosis", t.vector->moments.kurtosis, w["kurtosis"], 1e-5);
       check_scalar("bimodality", t.vector->bimodality, w["bimodality"], 1e-5);
       check_vec("histogram", t.vector->histogram.density, w["histogram"], 1e-12);
-      CHECK(t.scale_offset == 0.0);  // Llama norms are stored as the scale itself
+      CHECK(t.scale_offset == norm_offset);
+      if (w.contains("scale_mean")) {
+        CHECK(w["scale_offset"].get<double>() == norm_offset);
+        check_scalar("scale_mean", t.vector->scale_moments.mean, w["scale_mean"]);
+        check_scalar("scale_std", t.vector->scale_moments.std, w["scale_std"]);
+      }
     }
   }
 }
 
-TEST_CASE("golden: per-layer curves and tonality of stories260K match numpy",
-          "[analysis][golden]") {
-  const auto& a = analysis();
-  const json g = golden();
+// Tension, QK coherence, spectral change and the tonality with its evidence.
+void check_curves(const WeightAnalysis& a, const json& g) {
   check_vec("tension_raw", a.tension_raw, g["tension_raw"], 0);
   check_vec("tension", a.tension, g["tension"], 1e-9);
   check_vec("qk_coherence", a.qk_coherence, g["qk_coherence"], 1e-9);
@@ -112,6 +114,46 @@ TEST_CASE("golden: per-layer curves and tonality of stories260K match numpy",
             1e-12);
   for (std::size_t c = 0; c < 3; ++c)
     check_vec("component", t.components[c], w["components"][c], 1e-9);
+}
+
+}  // namespace
+
+TEST_CASE("golden: every tensor statistic of stories260K matches numpy", "[analysis][golden]") {
+  const auto& a = analysis();
+  CHECK(a.model.architecture == "llama");
+  CHECK(a.model.layers == 5);
+  CHECK(a.model.hidden_size == 64);
+  CHECK(a.model.dtype == "F32");
+  CHECK(a.tensors.size() == 47);    // the tied lm_head is not repeated
+  check_tensors(a, golden(), 0.0);  // Llama norms are stored as the scale itself
+}
+
+TEST_CASE("golden: per-layer curves and tonality of stories260K match numpy",
+          "[analysis][golden]") {
+  check_curves(analysis(), golden());
+}
+
+TEST_CASE("golden: every statistic of a generated BF16 Gemma 3 matches numpy",
+          "[analysis][golden][gemma]") {
+  const auto a = analyze_model_dir(th::test::test_data("analysis/gemma3_tiny"));
+  const json g = load_golden("analysis/gemma3_tiny_golden.json");
+  CHECK(a.model.architecture == "gemma3");
+  CHECK(a.model.layers == 5);
+  CHECK(a.model.hidden_size == 32);
+  CHECK(a.model.dtype == "BF16");
+  // embed + final norm + 13 per layer (7 matrices, 4 sandwich norms, q_norm, k_norm); tied head.
+  CHECK(a.tensors.size() == 2 + 5 * 13);
+  check_tensors(a, g, 1.0);  // Gemma norms: stored w, effective scale 1 + w
+  check_curves(a, g);
+  // The tonality evidence as the feature store publishes it.
+  const auto fs = to_feature_store(a);
+  CHECK(fs.get("tonality.root").scalar() == static_cast<float>(g["tonality"]["root"].get<int>()));
+  CHECK(fs.get("tonality.pc2_skew").scalar() ==
+        Approx(g["tonality"]["pc2_skew"].get<double>()).epsilon(1e-6));
+  const auto scale = fs.get("layers.2.post_feedforward_layernorm.scale");
+  const auto raw = fs.get("layers.2.post_feedforward_layernorm.raw");
+  REQUIRE(scale.data.size() == 32);
+  for (std::size_t i = 0; i < 32; ++i) CHECK(scale.data[i] == Approx(1.0f + raw.data[i]));
 }
 
 TEST_CASE("golden: the feature store names and stacks the analysis",
