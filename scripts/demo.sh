@@ -14,11 +14,12 @@ echo "== the pocket model writes"
 echo "== one forward pass, captured"
 "$BIN" activations --model "$MODEL" --prompt "In the beginning was the Word" --out out/activations.safetensors
 
-echo "== its weights, measured"
-"$BIN" analyze --model "$MODEL" --out out/report.json
+echo "== its weights, measured (pictures in out/analysis/)"
+"$BIN" analyze --model "$MODEL" --out out/report.json --plots out/analysis
 
-echo "== the demo set, composed (MIDI + events) and rendered (master + stems)"
-"$BIN" compose sessions/demo.toml --model "$MODEL" --out out
+echo "== the demo set, composed (MIDI + events + pictures) and rendered (master + stems)"
+"$BIN" compose sessions/demo.toml --model "$MODEL" --out out --pictures out
 "$BIN" render sessions/demo.toml --model "$MODEL" --out out/demo.wav --stems out/stems
 
 echo "== done: out/demo.wav, out/stems/, out/demo.mid, out/events.jsonl, out/report.json, out/generated.txt"
+echo "   pictures: out/demo_piano_roll.png, out/demo_features.png, out/analysis/*.png"

@@ -1,12 +1,14 @@
-// `tensorhaus compose SESSION.toml --out DIR [--model DIR]`: composes a session and writes
-// DIR/<session>.mid (tempo map, meter, section markers) and DIR/events.jsonl (every event with
-// its seconds, parameters and provenance; `tensorhaus explain` reads it).
+// `tensorhaus compose SESSION.toml --out DIR [--model DIR] [--pictures DIR]`: composes a session
+// and writes DIR/<session>.mid (tempo map, meter, section markers) and DIR/events.jsonl (every
+// event with its seconds, parameters and provenance; `tensorhaus explain` reads it); with
+// --pictures, a piano roll and the features behind it as PNG (app/composition_pictures.h).
 #include <fmt/format.h>
 
 #include <map>
 
 #include "app/commands.h"
 #include "app/compose_pipeline.h"
+#include "app/composition_pictures.h"
 #include "core/error.h"
 #include "io/midi_file.h"
 #include "music/events_jsonl.h"
@@ -42,12 +44,13 @@ io::MidiSong midi_song(const music::Composition& c) {
 void register_compose(CLI::App& app) {
   auto* cmd = app.add_subcommand("compose", "Compose a session into a MIDI file and events.jsonl");
   struct Opts {
-    std::string session, out, model;
+    std::string session, out, model, pictures;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("session", o->session, "session file (sessions/*.toml)")->required();
   cmd->add_option("--out", o->out, "output folder")->required();
   cmd->add_option("--model", o->model, "model folder (overrides the session's)");
+  cmd->add_option("--pictures", o->pictures, "also write PNG pictures of what plays here");
   cmd->callback([o] {
     const auto r = compose_session(
         o->session,
@@ -63,6 +66,11 @@ void register_compose(CLI::App& app) {
     fmt::print("{}: {} events, {} bars, {:.1f} s → {} and {}\n", c.session, c.events.size(),
                (c.length / Beats(c.beats_per_bar)).ceil_int(), c.seconds_at(c.length),
                midi.string(), (out / "events.jsonl").string());
+    if (!o->pictures.empty())
+      for (const auto& png :
+           write_composition_pictures(c, r.features->store(), o->pictures,
+                                      std::filesystem::path(o->session).stem().string()))
+        fmt::print("  {}\n", png.string());
   });
 }
 
