@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,10 +23,13 @@
 #include "app/commands.h"
 #include "app/compose_pipeline.h"
 #include "control/live_engine.h"
+#include "control/live_event_log.h"
 #include "control/osc_server.h"
+#include "control/tee_sink.h"
 #include "core/error.h"
 #include "io/link_timeline.h"
 #include "io/live_mix.h"
+#include "io/midi_out.h"
 #include "io/scsynth_process.h"
 #include "io/scsynth_supervisor.h"
 #include "io/scsynth_synthdefs.h"
@@ -145,6 +149,18 @@ void run_live(const LiveOpts& o) {
     std::fprintf(stderr, "live: starting jackd (dummy) and scsynth on port %u\n", po.port);
     process->start();
   }
+  // MIDI before the supervisor starts: probing JACK silences stderr for a moment. A private
+  // server is the one MIDI goes to.
+  io::MidiPortOpened midi_port;
+  if (!o.midi_out.empty()) {
+    if (process) ::setenv("JACK_DEFAULT_SERVER", process->options().jack_name.c_str(), 1);
+    midi_port = io::open_midi_port(o.midi_out);
+    if (midi_port.port)
+      std::fprintf(stderr, "live: MIDI out on %s\n", midi_port.description.c_str());
+    else
+      std::fprintf(stderr, "live: warning: --midi-out %s: %s; the set plays on without MIDI\n",
+                   o.midi_out.c_str(), midi_port.warning.c_str());
+  }
   auto defs = io::read_synthdef_dir(io::default_synthdef_dir());
   if (!o.record.empty()) defs.push_back(io::read_synthdef_file(io::recorder_synthdef_file()));
   io::LiveMixOptions mo;
@@ -188,16 +204,36 @@ void run_live(const LiveOpts& o) {
   io::UdpSocket socket;
   io::ScsynthVoicer voicer(table, defs, mix.voicer);
   io::UdpSink sink(socket, server, voicer, clock_map, *timeline);
-  if (!o.midi_out.empty())
-    std::fprintf(stderr,
-                 "live: warning: --midi-out is not available in this build; the set "
-                 "plays on scsynth only\n");
+  control::TeeSink outputs;
+  outputs.add(sink);
+  const auto lookahead_us = static_cast<sched::HostMicros>(o.lookahead_ms) * 1000;
+  const auto host_now = [&clock] { return clock->now(); };
+  std::unique_ptr<io::MidiOut> midi;
+  std::unique_ptr<io::MidiSink> midi_sink;
+  if (midi_port.port) {
+    midi = std::make_unique<io::MidiOut>(std::move(midi_port.port), host_now);
+    midi_sink = std::make_unique<io::MidiSink>(*midi, table, *timeline, host_now, lookahead_us);
+    midi_sink->assign(first.composition->events);
+    outputs.add(*midi_sink);
+  }
+  // The log of what was sent, beside the recording (FILE.events.jsonl): `render --events`.
+  std::unique_ptr<control::LiveEventLog> event_log;
+  std::ofstream event_file;
+  fs::path event_path;
+  if (!record.empty()) {
+    event_path = record.parent_path() / (record.stem().string() + ".events.jsonl");
+    event_file.open(event_path, std::ios::binary | std::ios::trunc);
+    if (!event_file) throw bad_file(event_path.string(), "cannot open for writing");
+    event_log =
+        std::make_unique<control::LiveEventLog>(table, *timeline, first.composition->beats_per_bar);
+    outputs.add(*event_log);
+  }
 
   control::LiveEngineOptions eo;
   eo.quantum = o.quantum;
-  eo.lookahead_us = static_cast<sched::HostMicros>(o.lookahead_ms) * 1000;
+  eo.lookahead_us = lookahead_us;
   control::LiveEngine engine(
-      *clock, *timeline, sink, table,
+      *clock, *timeline, outputs, table,
       [&](const control::Command& c) {
         std::lock_guard lock(state_mu);
         SetState next = state;
@@ -226,11 +262,27 @@ void run_live(const LiveOpts& o) {
         return r;
       },
       eo);
-  if (!record.empty()) {
-    const fs::path log = record.parent_path() / "events.jsonl";
-    music::write_events_jsonl(log, *first.composition);
+  // Link's start/stop sync: the set starts the session (or joins it on its next boundary) and
+  // pauses while a peer has stopped it.
+  std::optional<control::LiveTransportOf<io::LinkTimeline>> transport;
+  if (link) {
+    transport.emplace(*link);
+    engine.set_transport(&*transport);
+    // The MIDI clock stops and starts with the session.
+    if (midi_sink)
+      engine.set_transport_listener([&midi_sink](bool playing, Beats beat, sched::HostMicros at) {
+        if (playing)
+          midi_sink->start(beat);
+        else
+          midi_sink->stop(at);
+      });
   }
-  engine.start(std::move(first));
+  const Beats start_beat = engine.start(std::move(first));
+  if (event_log) {
+    event_log->set_origin(start_beat, timeline->time_at_beat(start_beat));
+    event_log->set_section_of([&engine](Beats b) { return engine.section_at(b); });
+  }
+  if (midi_sink) midi_sink->start(start_beat);
 
   const auto bind = io::parse_ipv4(o.control_bind);
   if (!bind) throw bad_field("live", "--control-bind", "an IPv4 address", o.control_bind);
@@ -259,6 +311,7 @@ void run_live(const LiveOpts& o) {
     std::this_thread::sleep_for(100ms);
     engine.collect();
     clock_map.reestimate();
+    if (event_log && event_log->write_pending(event_file) > 0) event_file.flush();
     if (o.duration > 0 &&
         std::chrono::steady_clock::now() - t0 >= std::chrono::duration<double>(o.duration))
       break;
@@ -270,6 +323,14 @@ void run_live(const LiveOpts& o) {
   stop_sched = true;
   scheduler.join();
   engine.collect();
+  // After the releases finish() queued (each at most a lookahead ahead): MIDI stop.
+  if (midi_sink) midi_sink->stop(clock->now() + lookahead_us + 1000);
+  if (event_log) {
+    event_log->write_pending(event_file);
+    event_file.close();
+    std::fprintf(stderr, "live: events written to %s%s\n", event_path.c_str(),
+                 event_log->dropped() ? " (some dropped: queue full)" : "");
+  }
   // The releases are stamped just ahead of now: give them time to reach the server and play.
   std::this_thread::sleep_for(std::chrono::milliseconds(o.lookahead_ms + 250));
   if (!record.empty())
@@ -280,6 +341,15 @@ void run_live(const LiveOpts& o) {
               static_cast<unsigned long long>(sink.stats().packets),
               static_cast<unsigned long long>(sink.stats().send_failures),
               static_cast<unsigned long long>(supervisor.deaths()));
+  if (midi) {
+    midi_sink.reset();
+    midi->drain(3000);
+    const auto ms = midi->stats();
+    midi.reset();  // sends what is still due (the stop), then closes the port
+    std::printf("midi: %llu messages sent, %llu late (> 2 ms), %llu dropped\n",
+                static_cast<unsigned long long>(ms.sent), static_cast<unsigned long long>(ms.late),
+                static_cast<unsigned long long>(ms.dropped));
+  }
   if (process) process->stop();
   fs::remove_all(work);
 }

@@ -57,7 +57,7 @@ Beats LiveEngine::next_boundary(int q) const {
   return qb * Beats((c / qb).ceil_int());
 }
 
-void LiveEngine::start(Recomposed set) {
+Beats LiveEngine::start(Recomposed set) {
   std::lock_guard lock(mutex_);
   current_ = set.composition;
   context_ = std::move(set.context);
@@ -69,7 +69,20 @@ void LiveEngine::start(Recomposed set) {
   const int q = std::max(1, quantum_beats(quantum_));
   const Beats now = timeline_.beat_at_time(clock_.now());
   const Beats qb(q);
-  scheduler_.start(p, qb * Beats((now / qb).ceil_int()));
+  const Beats at = qb * Beats((now / qb).ceil_int());
+  scheduler_.start(p, at);
+  // Our start propagates: the peers start with us on this boundary.
+  if (transport_ && !transport_->playing())
+    transport_->set_playing(true, timeline_.time_at_beat(at));
+  running_ = true;
+  return at;
+}
+
+std::string_view LiveEngine::section_at(Beats b) const {
+  const sched::Program* p = scheduler_.playing();
+  if (!p) return {};
+  const auto* s = p->section_at(b - scheduler_.anchor());
+  return s ? std::string_view(s->name) : std::string_view();
 }
 
 std::string LiveEngine::switch_to(std::shared_ptr<const music::Composition> c, Beats start,
@@ -205,10 +218,42 @@ void LiveEngine::apply_due(sched::HostMicros now) {
   due_count_ = kept;
 }
 
+bool LiveEngine::follow_transport(sched::HostMicros now) {
+  // Before start() (and after finish()) there is no set to pause.
+  if (!transport_ || !scheduler_.playing()) return true;
+  const bool shared = transport_->playing();
+  if (running_ && !shared) {
+    // A peer stopped: silence now; the scheduler keeps its program for the next start.
+    filter_.panic(now);
+    running_ = false;
+    if (transport_listener_) {
+      const sched::HostMicros at = now + options_.lookahead_us + 1;
+      transport_listener_(false, timeline_.beat_at_time(at), at);
+    }
+  } else if (!running_ && shared) {
+    if (const sched::Program* p = scheduler_.playing()) {
+      const int q = std::max(1, quantum_beats(quantum_));
+      const Beats qb(q);
+      const Beats horizon = timeline_.beat_at_time(now + options_.lookahead_us);
+      const Beats at = qb * Beats((horizon / qb).floor_int() + 1);
+      scheduler_.start(p, at);
+      running_ = true;
+      if (transport_listener_) transport_listener_(true, at, timeline_.time_at_beat(at));
+      transport_starts_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  running_pub_.store(running_, std::memory_order_relaxed);
+  return running_;
+}
+
 void LiveEngine::tick() {
   while (auto l = lights_.try_pop()) apply(*l);
   const sched::HostMicros now = clock_.now();
   timeline_.follow(now + options_.lookahead_us);
+  if (!follow_transport(now)) {
+    open_.store(filter_.open_voices(), std::memory_order_relaxed);
+    return;
+  }
   apply_due(now);
   scheduler_.tick();
   const auto& st = scheduler_.stats();
@@ -239,6 +284,9 @@ void LiveEngine::run(const std::atomic<bool>& stop) {
 void LiveEngine::finish() {
   scheduler_.stop();
   filter_.panic(clock_.now());
+  // Our stop propagates.
+  if (transport_ && running_ && transport_->playing()) transport_->set_playing(false, clock_.now());
+  running_ = false;
   open_.store(filter_.open_voices());
 }
 
@@ -253,6 +301,8 @@ LiveStatus LiveEngine::status() const {
   s.silenced = silenced_.load();
   s.switches = switches_.load();
   s.open_notes = open_.load();
+  s.running = running_pub_.load();
+  s.transport_starts = transport_starts_.load();
   s.muted = mask_names(table_, muted_);
   s.soloed = mask_names(table_, soloed_);
   const auto* p = playing_.load(std::memory_order_acquire);
@@ -269,9 +319,9 @@ std::string LiveEngine::status_line() const {
   const std::string q = s.quantum < 0 ? "bar" : s.quantum == 0 ? "now" : std::to_string(s.quantum);
   return fmt::format(
       "beat {:.2f} | tempo {:.1f} | quant {} | section {} | notes {} (late {}, silenced {}) | "
-      "open {} | switches {} | muted {} | solo {}",
+      "open {} | switches {} | muted {} | solo {}{}",
       s.beat, s.tempo, q, s.section.empty() ? "-" : s.section, s.notes, s.late, s.silenced,
-      s.open_notes, s.switches, s.muted, s.soloed);
+      s.open_notes, s.switches, s.muted, s.soloed, s.running ? "" : " | stopped by a peer");
 }
 
 }  // namespace th::control

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/command.h"
@@ -55,6 +56,27 @@ class LiveClockOf final : public LiveClock {
   C& c_;
 };
 
+// A start/stop shared with others (Ableton Link's start/stop sync). playing(): the shared
+// transport as last seen (the timeline's follow() refreshes it); set_playing: ours, from host
+// time `at`. Scheduler thread; realtime-safe.
+class LiveTransport {
+ public:
+  virtual ~LiveTransport() = default;
+  virtual bool playing() const = 0;
+  virtual void set_playing(bool playing, sched::HostMicros at) = 0;
+};
+
+template <class T>
+class LiveTransportOf final : public LiveTransport {
+ public:
+  explicit LiveTransportOf(T& t) : t_(t) {}
+  bool playing() const override { return t_.playing(); }
+  void set_playing(bool playing, sched::HostMicros at) override { t_.set_playing(playing, at); }
+
+ private:
+  T& t_;
+};
+
 // A new composition for a heavy command (prompt, model, reload, pattern, layer, layers), with
 // the grammar context of the set it belongs to. Runs on a control thread; may take seconds;
 // throws th::Error (bad model, bad pattern, …) to refuse the command.
@@ -77,7 +99,9 @@ struct LiveStatus {
   std::string section;
   std::uint64_t notes = 0, late = 0, silenced = 0, switches = 0;
   std::size_t open_notes = 0;
-  std::string muted, soloed;  // comma-separated instrument ids
+  bool running = true;                 // false while a shared transport is stopped
+  std::uint64_t transport_starts = 0;  // restarts after a shared stop
+  std::string muted, soloed;           // comma-separated instrument ids
 };
 
 class LiveEngine {
@@ -88,9 +112,20 @@ class LiveEngine {
              LiveEngineOptions options = {});
   ~LiveEngine();
 
-  // The first composition; playing starts at the first quantum boundary from now. Call before
-  // the first tick, on the scheduler thread (or before it starts).
-  void start(Recomposed set);
+  // Follow (and lead) a shared start/stop. With a transport: start() starts it when it is
+  // stopped; a stop from a peer releases every voice and pauses the set; a start from a peer
+  // plays the set again from its top at the next quantum boundary after the lookahead; finish()
+  // stops the transport. Call before start(); `t` must outlive the engine.
+  void set_transport(LiveTransport* t) { transport_ = t; }
+  // Called on the scheduler thread when a peer's stop pauses the set (playing false, `at` =
+  // the time the last release may sound) or its start resumes it (true, from beat `beat` at
+  // host time `at`): e.g. MIDI stop and start. Must be realtime-safe. Call before start().
+  using TransportListener = std::function<void(bool playing, Beats beat, sched::HostMicros at)>;
+  void set_transport_listener(TransportListener f) { transport_listener_ = std::move(f); }
+
+  // The first composition; playing starts at the first quantum boundary from now, which is
+  // returned. Call before the first tick, on the scheduler thread (or before it starts).
+  Beats start(Recomposed set);
 
   // See the contract. Thread-safe (control threads); blocks while recomposing.
   std::string submit(const Command& c);
@@ -110,6 +145,9 @@ class LiveEngine {
   // Scheduler thread only (tests).
   const sched::SchedulerStats& scheduler_stats() const { return scheduler_.stats(); }
   Beats cursor() const { return scheduler_.cursor(); }
+  // The section of the playing program at global beat b ("" for none). Scheduler thread;
+  // realtime-safe.
+  std::string_view section_at(Beats b) const;
   const LiveFilterSink& filter() const { return filter_; }
 
  private:
@@ -132,6 +170,8 @@ class LiveEngine {
   };
 
   void apply(const Light& l);
+  // Pauses or restarts on a change of the shared transport; false while paused.
+  bool follow_transport(sched::HostMicros now);
   void apply_due(sched::HostMicros now);
   Beats next_boundary(int quantum_beats) const;
   int quantum_beats(int q) const;
@@ -154,6 +194,9 @@ class LiveEngine {
   std::size_t due_count_ = 0;
   int quantum_;  // beats; -1: a bar
   std::atomic<int> beats_per_bar_{4};
+  LiveTransport* transport_ = nullptr;
+  TransportListener transport_listener_;
+  bool running_ = true;
 
   // Control-side state (mutex_).
   mutable std::mutex mutex_;
@@ -167,6 +210,8 @@ class LiveEngine {
   std::atomic<const sched::Program*> playing_{nullptr};
   std::atomic<int> quantum_pub_{0};
   std::atomic<std::uint64_t> notes_{0}, late_{0}, silenced_{0}, switches_{0}, open_{0};
+  std::atomic<bool> running_pub_{true};
+  std::atomic<std::uint64_t> transport_starts_{0};
 };
 
 }  // namespace th::control
