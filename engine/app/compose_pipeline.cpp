@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 
+#include "analysis/prompt_set.h"
 #include "app/commands.h"
+#include "app/progress_bar.h"
 #include "core/error.h"
 #include "model/hf_config.h"
 
@@ -11,6 +13,29 @@ namespace th::app {
 std::filesystem::path project_root() {
   if (const char* home = std::getenv("TH_HOME")) return home;
   return TH_SOURCE_DIR;
+}
+
+const music::FeatureSource& ModelActivations::prompt(const std::string& text) const {
+  std::lock_guard lock(mutex_);
+  auto& slot = sources_["prompt:" + text];
+  if (!slot) slot = std::make_unique<StoreFeatureSource>(prompt_features(model_dir_, text));
+  return *slot;
+}
+
+const music::FeatureSource& ModelActivations::dataset(const std::filesystem::path& file,
+                                                      const std::string& field) const {
+  std::lock_guard lock(mutex_);
+  auto& slot = sources_["dataset:" + file.string() + "#" + field];
+  if (!slot) {
+    const auto set = analysis::load_prompts(file, field);
+    ProgressBar bar("activations");
+    slot = std::make_unique<StoreFeatureSource>(
+        dataset_features(model_dir_, set, [&](std::size_t done, std::size_t total) {
+          bar.show(static_cast<double>(done) / static_cast<double>(total),
+                   std::to_string(done) + "/" + std::to_string(total));
+        }));
+  }
+  return *slot;
 }
 
 ComposeResult compose_session(const std::filesystem::path& session_file,
@@ -23,7 +48,8 @@ ComposeResult compose_session(const std::filesystem::path& session_file,
   const auto config = model::load_config(r.session.model / "config.json");
   r.num_layers = static_cast<int>(config.num_hidden_layers);
   r.features = std::make_shared<const StoreFeatureSource>(features_for_model(r.session.model));
-  r.composition = music::compose(r.session, *r.features, r.num_layers);
+  const ModelActivations activations(r.session.model);
+  r.composition = music::compose(r.session, *r.features, r.num_layers, &activations);
   return r;
 }
 

@@ -5,14 +5,33 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 
 #include "app/feature_cache.h"
 #include "music/composer.h"
 #include "music/session.h"
 
 namespace th::app {
+
+// Activation features for the composer, from the model runtime through the feature cache
+// (prompt_features, dataset_features); each prompt or dataset is computed once per object.
+// Thread-safe.
+class ModelActivations final : public music::ActivationProvider {
+ public:
+  explicit ModelActivations(std::filesystem::path model_dir) : model_dir_(std::move(model_dir)) {}
+  const music::FeatureSource& prompt(const std::string& text) const override;
+  const music::FeatureSource& dataset(const std::filesystem::path& file,
+                                      const std::string& field) const override;
+
+ private:
+  std::filesystem::path model_dir_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::unique_ptr<StoreFeatureSource>> sources_;
+};
 
 struct ComposeResult {
   music::Session session;

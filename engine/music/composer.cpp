@@ -7,6 +7,44 @@
 #include "music/toml_fields.h"
 
 namespace th::music {
+namespace {
+
+// A section's view of the features: `prompt.*` and `dataset.*` from the section's prompt or
+// dataset, everything else from the model's weights.
+class SectionFeatures final : public FeatureSource {
+ public:
+  SectionFeatures(const FeatureSource& weights, const ActivationProvider* activations,
+                  const SectionPlan& plan, std::string where)
+      : weights_(weights), activations_(activations), plan_(plan), where_(std::move(where)) {}
+
+  std::span<const float> get(std::string_view name) const override {
+    if (name.starts_with("prompt.")) {
+      if (plan_.prompts.empty())
+        throw bad_field(where_, "prompts", "a prompt for the feature " + std::string(name), "none");
+      return source().prompt(plan_.prompts.front()).get(name);
+    }
+    if (name.starts_with("dataset.")) {
+      if (plan_.dataset.empty())
+        throw bad_field(where_, "dataset", "a prompt file for the feature " + std::string(name),
+                        "none");
+      return source().dataset(plan_.dataset, plan_.dataset_field).get(name);
+    }
+    return weights_.get(name);
+  }
+
+ private:
+  const ActivationProvider& source() const {
+    if (!activations_)
+      throw Error(where_ + ": activation features need the model runtime (none given)", 1);
+    return *activations_;
+  }
+  const FeatureSource& weights_;
+  const ActivationProvider* activations_;
+  const SectionPlan& plan_;
+  std::string where_;
+};
+
+}  // namespace
 
 const std::vector<Genre>& genres() {
   static const std::vector<Genre> table = builtin_genres();
@@ -33,7 +71,8 @@ double Composition::seconds_at(Beats b) const {
   return b.to_double() * 0.5;  // no tempo map: 120 BPM
 }
 
-Composition compose(const Session& session, const FeatureSource& features, int num_layers) {
+Composition compose(const Session& session, const FeatureSource& features, int num_layers,
+                    const ActivationProvider* activations) {
   Composition c;
   c.session = session.name;
   c.beats_per_bar = session.beats_per_bar;
@@ -66,7 +105,11 @@ Composition compose(const Session& session, const FeatureSource& features, int n
         c.tempo.push_back({at, tempo});
     }
     const Beats length(int64_t{plan.bars} * session.beats_per_bar);
-    GenreInput in{features, pattern, file, resolved, session.beats_per_bar, tempo, num_layers};
+    const SectionFeatures section_features(
+        features, activations, resolved,
+        fmt::format("{}:{} (section {})", session.file.string(), plan.line, plan.name));
+    GenreInput in{section_features,      pattern, file,      resolved,
+                  session.beats_per_bar, tempo,   num_layers};
     auto events = genre.generate(in);
     for (auto& e : events) {
       if (e.onset < Beats(0) || e.onset >= length)

@@ -20,6 +20,18 @@
 
 namespace th::music {
 
+// Runtime activations the sections ask for (app/ implements it with the model runtime and the
+// feature cache): a section with prompts reads `prompt.*` from its first prompt's features, a
+// section with a dataset reads `dataset.*` from that file's. Implementations are thread-safe
+// and throw th::InputError for a prompt or a file they cannot use.
+class ActivationProvider {
+ public:
+  virtual ~ActivationProvider() = default;
+  virtual const FeatureSource& prompt(const std::string& text) const = 0;
+  virtual const FeatureSource& dataset(const std::filesystem::path& file,
+                                       const std::string& field) const = 0;
+};
+
 struct GenreInput {
   const FeatureSource& features;
   const toml::table& pattern;                 // the parsed patterns/<name>.toml
@@ -72,6 +84,8 @@ struct Composition {
 // Composes every section in order. num_layers is the model's layer count (layer_hi = -1
 // resolves to num_layers − 1). Thread-safe given a thread-safe source; allocates. Throws
 // th::InputError for pattern or feature errors (file and line named).
-Composition compose(const Session& session, const FeatureSource& features, int num_layers);
+// `activations` may be null when no section reads prompt.* or dataset.* features.
+Composition compose(const Session& session, const FeatureSource& features, int num_layers,
+                    const ActivationProvider* activations = nullptr);
 
 }  // namespace th::music

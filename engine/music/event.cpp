@@ -9,9 +9,9 @@ namespace th::music {
 namespace {
 
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "onset", "duration", "pitch", "velocity", "cutoff",  "resonance", "env_mod",
-    "decay", "accent",   "slide", "pan",      "vibrato", "formant",   "reverb",
-    "delay", "amp",      "drive", "harm1",    "harm2",   "harm3",     "harm4"};
+    "onset",  "duration", "pitch", "velocity", "cutoff",  "resonance", "env_mod", "decay",
+    "accent", "slide",    "pan",   "vibrato",  "formant", "reverb",    "delay",   "amp",
+    "drive",  "harm1",    "harm2", "harm3",    "harm4",   "phase",     "attack",  "release"};
 
 }  // namespace
 

@@ -41,6 +41,9 @@ enum class Field : std::uint8_t {
   harm2,
   harm3,
   harm4,
+  phase,    // oscillator start phase, radians
+  attack,   // seconds of the envelope's rise
+  release,  // seconds of the envelope's fall after the gate closes
   kCount
 };
 

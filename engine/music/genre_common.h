@@ -46,6 +46,8 @@ std::vector<Event> generate_acid(const GenreInput& in);
 std::vector<Event> generate_house(const GenreInput& in);
 std::vector<Event> generate_opera(const GenreInput& in);
 std::vector<Event> generate_suite(const GenreInput& in);
+std::vector<Event> generate_thinking(const GenreInput& in);
+std::vector<Event> generate_dataset(const GenreInput& in);
 
 struct PartRange {
   const Part* part;

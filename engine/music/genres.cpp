@@ -15,6 +15,12 @@ std::vector<Genre> builtin_genres() {
        generate_opera},
       {"suite", "five movements: embedding, attention, MLP, norms, Frobenius norms",
        generate_suite},
+      {"thinking", "one prompt through every layer, each token a voice (sines or operatic)",
+       generate_thinking},
+      {"dataset",
+       "a prompt dataset as a spectrum: one segment per prompt, one partial per "
+       "most-variable dimension",
+       generate_dataset},
   };
 }
 

@@ -81,8 +81,10 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
     const toml::table* t = node.as_table();
     if (!t)
       throw bad_field(toml_where(file, node), "section", "a table ([[section]])", "something else");
-    toml_check_keys(file, *t, {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts"},
-                    "section");
+    toml_check_keys(
+        file, *t,
+        {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts", "dataset", "field"},
+        "section");
     SectionPlan p;
     p.line = static_cast<int>(t->source().begin.line);
     p.pattern = required<std::string>(file, *t, "pattern", "a pattern name (patterns/<name>.toml)");
@@ -124,6 +126,13 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
         p.prompts.push_back(*str);
       }
     }
+    if (auto ds = optional_field<std::string>(file, *t, "dataset", "a path to a prompt file")) {
+      p.dataset = resolve(file, project_root, *ds);
+      if (!fs::exists(p.dataset))
+        throw bad_field(toml_where(file, *t->get("dataset")), "dataset", "an existing prompt file",
+                        fmt::format("'{}' (not found)", *ds));
+    }
+    p.dataset_field = optional_field<std::string>(file, *t, "field", "a field name").value_or("");
     s.sections.push_back(std::move(p));
   }
   return s;

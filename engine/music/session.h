@@ -21,7 +21,9 @@ struct SectionPlan {
   int layer_hi = -1;            // last layer (inclusive); -1 = the model's last layer
   std::optional<double> tempo;  // BPM from this section on; nothing = keep the current tempo
   std::vector<std::string> prompts;
-  int line = 0;  // where the section starts in the file, for errors
+  std::filesystem::path dataset;  // prompt file for dataset.* features (resolved), or empty
+  std::string dataset_field;      // its field / CSV column ("" = the loader's default)
+  int line = 0;                   // where the section starts in the file, for errors
 };
 
 struct Session {
