@@ -78,7 +78,10 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   const auto config = model::load_config(session.model / "config.json");
   const int layers = static_cast<int>(config.num_hidden_layers);
   const StoreFeatureSource features(features_for_model(session.model));
-  auto c = std::make_shared<music::Composition>(music::compose(session, features, layers));
+  // A prompt's activations run here, on the worker that recomposes, never on the scheduler.
+  const ModelActivations activations(session.model);
+  auto c = std::make_shared<music::Composition>(
+      music::compose(session, features, layers, &activations));
   control::Recomposed r;
   r.context.num_layers = layers;
   for (const auto& sec : session.sections) r.context.sections.push_back(sec.name);
