@@ -78,7 +78,8 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   const auto config = model::load_config(session.model / "config.json");
   const int layers = static_cast<int>(config.num_hidden_layers);
   const StoreFeatureSource features(features_for_model(session.model));
-  // A prompt's activations run here, on the worker that recomposes, never on the scheduler.
+  // A prompt's activations run here, on the control thread that submitted the command (the
+  // scheduler keeps playing the old set meanwhile).
   const ModelActivations activations(session.model);
   auto c = std::make_shared<music::Composition>(
       music::compose(session, features, layers, &activations));
