@@ -23,18 +23,6 @@ Array to_array(const Tensor& t) {
   return a;
 }
 
-// Per layer: a unit is "quiet" when |a| < 0.1·std over all of that layer's activations in the
-// pass (population std, every token and unit); sparsity[t] is the quiet fraction at token t.
-Tensor mlp_sparsity(const std::vector<Tensor>& acts) {
-  std::vector<Tensor> rows;
-  for (const auto& a : acts) {
-    Tensor f = a.to(torch::kFloat32)[0];  // [T, I]
-    Tensor thr = 0.1 * f.std(/*unbiased=*/false);
-    rows.push_back((f.abs() < thr).to(torch::kFloat32).mean(-1));
-  }
-  return torch::stack(rows);
-}
-
 ForwardCapture collect(const Capture& cap, const Tensor& logits, const CaptureRequest& what,
                        bool last_only) {
   auto last = [&](const Tensor& t, int64_t dim) {
@@ -45,8 +33,11 @@ ForwardCapture collect(const Capture& cap, const Tensor& logits, const CaptureRe
   if (what.attn_entropy)
     out.attn_entropy = to_array(last(torch::stack(cap.attn_entropy).select(1, 0), 2));
   if (what.mlp_act) out.mlp_act = to_array(last(torch::stack(cap.mlp_act).select(1, 0), 1));
-  if (what.mlp_sparsity) out.mlp_sparsity = to_array(last(mlp_sparsity(cap.mlp_act), 1));
-  if (what.logits) out.logits = to_array(last(logits[0], 0));
+  // Per layer: a unit is "quiet" when |a| < 0.1·std over all of that layer's activations in
+  // the pass (population std, every token and unit); sparsity[t] is the quiet fraction at t.
+  if (what.mlp_sparsity)
+    out.mlp_sparsity = to_array(last(torch::stack(cap.mlp_sparsity).select(1, 0), 1));
+  if (what.logits && !logits.is_same(cap.logits_into)) out.logits = to_array(last(logits[0], 0));
   return out;
 }
 
@@ -54,7 +45,8 @@ Capture request(const CaptureRequest& what) {
   Capture c;
   c.want_hidden = what.hidden;
   c.want_attn_entropy = what.attn_entropy;
-  c.want_mlp_act = what.mlp_act || what.mlp_sparsity;
+  c.want_mlp_act = what.mlp_act;
+  c.want_mlp_sparsity = what.mlp_sparsity;
   return c;
 }
 
@@ -140,7 +132,8 @@ Runner Runner::load(const std::filesystem::path& dir, ComputeDType dtype) {
   m.arch = &find_arch(m.config);
   m.store = std::make_unique<WeightStore>(WeightStore::open_dir(dir));
   m.weights = load_weights(m.config, *m.arch, *m.store,
-                           dtype == ComputeDType::BFloat16 ? torch::kBFloat16 : torch::kFloat32);
+                           dtype == ComputeDType::BFloat16 ? torch::kBFloat16 : torch::kFloat32,
+                           /*share_mapping=*/true);
   m.tied = m.config.tie_word_embeddings;
   m.tokenizer = load_tokenizer(dir, m.config.vocab_size);
   return r;
@@ -193,17 +186,27 @@ std::vector<int64_t> parse_token_list(std::string_view list, std::string_view wh
 }
 
 ForwardCapture Runner::forward(std::span<const int64_t> tokens, const CaptureRequest& what) const {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   Tensor ids = impl_->token_tensor(tokens);
   Capture cap = request(what);
+  Array logits_out;
+  if (what.logits) {
+    // The logits are written once, straight into the returned array.
+    const int64_t T = ids.size(1), V = impl_->config.vocab_size;
+    logits_out.shape = {T, V};
+    logits_out.data.resize(static_cast<std::size_t>(T * V));
+    cap.logits_into = torch::from_blob(logits_out.data.data(), {1, T, V}, torch::kFloat32);
+  }
   Tensor logits = model::forward(impl_->config, *impl_->arch, impl_->weights, ids, &cap);
-  return collect(cap, logits, what, false);
+  ForwardCapture out = collect(cap, logits, what, false);
+  if (what.logits) out.logits = std::move(logits_out);
+  return out;
 }
 
 std::vector<int64_t> Runner::generate(
     std::span<const int64_t> prompt, const GenerateOptions& opt,
     const std::function<bool(const GeneratedToken&)>& on_token) const {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   if (!opt.sampler.greedy && !opt.uniform)
     throw Error("generate: sampling needs a uniform source", 1);
   const auto& eos = impl_->config.eos_token_ids;

@@ -9,6 +9,7 @@
 #include <numbers>
 
 #include "core/error.h"
+#include "model/kernels.h"
 
 namespace th::model {
 namespace {
@@ -55,15 +56,12 @@ torch::ScalarType torch_dtype(DType d) {
   throw Error(fmt::format("no torch dtype for {}", dtype_name(d)), 1);
 }
 
-// Torch's intra-op pool defaults to one thread here; two match the machine and OpenBLAS-OpenMP.
-void init_threads() {
-  static std::once_flag once;
-  std::call_once(once, [] { at::set_num_threads(2); });
-}
-
 // HF LlamaRMSNorm (weight · normed, cast back first) or Gemma3RMSNorm ((1 + w) in float32).
 Tensor rms_norm(const Tensor& x, const Tensor& w, double eps, bool offset_one) {
   const auto dtype = x.scalar_type();
+  if (!at::GradMode::is_enabled() && dtype == w.scalar_type() &&
+      (dtype == torch::kFloat32 || dtype == torch::kBFloat16))
+    return rms_norm_rows(x, w, eps, offset_one);
   Tensor xf = x.to(torch::kFloat32);
   Tensor normed = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps);
   if (offset_one) return (normed * (1.0 + w.to(torch::kFloat32))).to(dtype);
@@ -125,6 +123,26 @@ Rope make_rope(const ModelConfig& c, double base, const RopeScaling& s, int64_t 
   return {(emb.cos() * attn_factor).to(dtype), (emb.sin() * attn_factor).to(dtype)};
 }
 
+// The tables for [start, start + len): from the cache's tables when it has them (every entry
+// depends only on its own position, so a slice equals a fresh table), computed otherwise.
+Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
+              torch::ScalarType dtype, KVCache* cache, int which) {
+  if (!cache || s.type == RopeScalingType::LongRope)
+    return make_rope(c, base, s, start, len, dtype);
+  const int64_t need = start + len;
+  if (cache->rope_length < need || !cache->rope_cos[which].defined() ||
+      cache->rope_cos[which].size(0) < need) {
+    int64_t cap = std::max<int64_t>(cache->rope_length, 256);
+    while (cap < need) cap *= 2;
+    Rope r = make_rope(c, base, s, 0, cap, dtype);
+    cache->rope_cos[which] = r.cos;
+    cache->rope_sin[which] = r.sin;
+    cache->rope_length = cap;
+  }
+  return {cache->rope_cos[which].narrow(0, start, len),
+          cache->rope_sin[which].narrow(0, start, len)};
+}
+
 Tensor rotate_half(const Tensor& x) {
   const int64_t h = x.size(-1) / 2;
   return torch::cat(
@@ -150,10 +168,6 @@ Tensor blocked(int64_t start, int64_t len, int64_t keys, std::optional<int64_t> 
   return m;
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
-}
-
 Tensor activate(const Tensor& x, Activation a) {
   return a == Activation::Silu ? torch::silu(x) : torch::gelu(x, "tanh");
 }
@@ -169,11 +183,26 @@ struct LayerContext {
   Activation act;
   int64_t start;
   const Rope* rope;
-  std::optional<int64_t> window;
+  const Tensor* mask;  // [T, keys] true where blocked
   Capture* capture;
   KVCache* cache;
   int layer;
 };
+
+// Writes x [B, KV, T, hd] at positions [start, start + T) of the layer's buffer (grown by
+// doubling when full) and returns positions [0, start + T).
+Tensor append_to_cache(Tensor& buf, const Tensor& x, int64_t start) {
+  const int64_t need = start + x.size(2);
+  if (!buf.defined() || buf.size(2) < need) {
+    int64_t cap = buf.defined() ? buf.size(2) : 64;
+    while (cap < need) cap *= 2;
+    Tensor grown = torch::empty({x.size(0), x.size(1), cap, x.size(3)}, x.options());
+    if (buf.defined() && start > 0) grown.narrow(2, 0, start).copy_(buf.narrow(2, 0, start));
+    buf = grown;
+  }
+  buf.narrow(2, start, x.size(2)).copy_(x);
+  return buf.narrow(2, 0, need);
+}
 
 Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
   const auto& c = ctx.c;
@@ -187,38 +216,49 @@ Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& 
   q = apply_rope(q, *ctx.rope);
   k = apply_rope(k, *ctx.rope);
   if (ctx.cache) {
-    auto& ck = ctx.cache->k[ctx.layer];
-    auto& cv = ctx.cache->v[ctx.layer];
-    if (ck.defined()) {
-      k = torch::cat({ck, k}, 2);
-      v = torch::cat({cv, v}, 2);
-    }
-    ck = k;
-    cv = v;
+    k = append_to_cache(ctx.cache->k[ctx.layer], k, ctx.start);
+    v = append_to_cache(ctx.cache->v[ctx.layer], v, ctx.start);
   }
-  if (H != KV) {
-    k = k.repeat_interleave(H / KV, 1);
-    v = v.repeat_interleave(H / KV, 1);
-  }
+  // Grouped-query attention as one batched product per KV head: the rep = H / KV query heads
+  // that share a KV head are stacked along the rows (HF's repeat_kv order), so keys and values
+  // are never repeated.
+  const int64_t S = k.size(2), rep = H / KV;
   const double scaling = std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5);
-  Tensor scores = torch::matmul(q, k.transpose(2, 3)) * scaling;
+  Tensor scores =
+      model::matmul(q.reshape({B, KV, rep * T, hd}), k.transpose(2, 3)).view({B, H, T, S}) *
+      scaling;
   if (c.attn_logit_softcapping)
     scores = torch::tanh(scores / *c.attn_logit_softcapping) * *c.attn_logit_softcapping;
-  scores = scores.masked_fill(blocked(ctx.start, T, k.size(2), ctx.window),
-                              -std::numeric_limits<double>::infinity());
+  scores = scores.masked_fill(*ctx.mask, -std::numeric_limits<double>::infinity());
   Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
   if (ctx.capture) {
     if (ctx.capture->want_attn_probs) ctx.capture->attn_probs.push_back(probs.to(torch::kFloat32));
     if (ctx.capture->want_attn_entropy) ctx.capture->attn_entropy.push_back(entropy(probs));
   }
-  Tensor out = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H * hd});
-  return torch::linear(out, lw.o);
+  Tensor out = model::matmul(probs.reshape({B, KV, rep * T, S}), v)
+                   .view({B, H, T, hd})
+                   .transpose(1, 2)
+                   .reshape({B, T, H * hd});
+  return model::linear(out, lw.o);
+}
+
+// Per batch row: |a| < 0.1·(population std of that row's activations), as a fraction per token.
+Tensor sparsity(const Tensor& a) {
+  std::vector<Tensor> rows;
+  for (int64_t b = 0; b < a.size(0); ++b) {
+    Tensor f = a[b].to(torch::kFloat32);  // [T, I]
+    Tensor thr = 0.1 * f.std(/*unbiased=*/false);
+    rows.push_back((f.abs() < thr).to(torch::kFloat32).mean(-1));
+  }
+  return torch::stack(rows);
 }
 
 Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
-  Tensor a = activate(torch::linear(x, lw.gate), ctx.act) * torch::linear(x, lw.up);
+  Tensor a = activate(model::linear(x, lw.gate), ctx.act) * model::linear(x, lw.up);
   if (ctx.capture && ctx.capture->want_mlp_act) ctx.capture->mlp_act.push_back(a.detach());
-  return torch::linear(a, lw.down);
+  if (ctx.capture && ctx.capture->want_mlp_sparsity)
+    ctx.capture->mlp_sparsity.push_back(sparsity(a.detach()));
+  return model::linear(a, lw.down);
 }
 
 Tensor decoder_layer(const LayerContext& ctx, const LayerWeights& lw, Tensor h) {
@@ -234,9 +274,15 @@ Tensor decoder_layer(const LayerContext& ctx, const LayerWeights& lw, Tensor h) 
 
 }  // namespace
 
+void init_torch_threads() {
+  // Torch's intra-op pool defaults to one thread here; two match the machine and OpenBLAS-OpenMP.
+  static std::once_flag once;
+  std::call_once(once, [] { at::set_num_threads(2); });
+}
+
 Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore& ws,
-                     torch::ScalarType compute_dtype) {
-  init_threads();
+                     torch::ScalarType compute_dtype, bool share_mapping) {
+  init_torch_threads();
   const auto roles = resolve_roles(c, a, ws);
   Weights w;
   w.layers.resize(static_cast<std::size_t>(c.num_hidden_layers));
@@ -249,7 +295,8 @@ Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore&
     Tensor t = torch::from_blob(const_cast<std::byte*>(v.bytes.data()), v.shape,
                                 torch::TensorOptions().dtype(torch_dtype(v.dtype)));
     if (r.fused) t = t.narrow(0, r.row_offset, r.shape[0]);
-    t = t.to(compute_dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
+    if (!share_mapping || t.scalar_type() != compute_dtype)
+      t = t.to(compute_dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
     if (r.layer < 0) {
       (r.role == Role::Embed ? w.embed : r.role == Role::FinalNorm ? w.final_norm : w.lm_head) = t;
     } else {
@@ -261,7 +308,7 @@ Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore&
 
 Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const Tensor& tokens,
                Capture* capture, KVCache* cache) {
-  init_threads();
+  init_torch_threads();
   const auto dtype = w.embed.scalar_type();
   const int64_t T = tokens.size(1);
   const int64_t start = cache ? cache->length : 0;
@@ -274,10 +321,13 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
     h = h * torch::scalar_tensor(std::sqrt(static_cast<double>(c.hidden_size)), torch::kFloat32)
                 .to(dtype);
 
-  const Rope global = make_rope(c, c.rope_theta, c.rope_scaling, start, T, dtype);
-  const Rope local = a.local_rope_base
-                         ? make_rope(c, c.rope_local_base_freq, RopeScaling{}, start, T, dtype)
-                         : global;
+  const Rope global = rope_for(c, c.rope_theta, c.rope_scaling, start, T, dtype, cache, 0);
+  const Rope local = a.local_rope_base ? rope_for(c, c.rope_local_base_freq, RopeScaling{}, start,
+                                                  T, dtype, cache, 1)
+                                       : global;
+  const Tensor global_mask = blocked(start, T, start + T, std::nullopt);
+  const Tensor local_mask =
+      c.sliding_window ? blocked(start, T, start + T, c.sliding_window) : global_mask;
   const Activation act = resolve_activation(c, a);
   const bool want_hidden = capture && capture->want_hidden;
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
@@ -288,7 +338,7 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
                      act,
                      start,
                      sliding ? &local : &global,
-                     sliding ? c.sliding_window : std::nullopt,
+                     sliding ? &local_mask : &global_mask,
                      capture,
                      cache,
                      static_cast<int>(l)};
@@ -296,10 +346,28 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   }
   h = rms_norm(h, w.final_norm, c.rms_norm_eps, a.norm_offset_one);
   if (want_hidden) capture->hidden.push_back(h.detach());
-  Tensor logits = torch::linear(h, w.lm_head);
-  if (c.final_logit_softcapping)
-    logits = torch::tanh(logits / *c.final_logit_softcapping) * *c.final_logit_softcapping;
   if (cache) cache->length += T;
+  const Tensor& into = capture ? capture->logits_into : Tensor();
+  Tensor logits;
+  if (into.defined() && dtype == torch::kFloat32 && !at::GradMode::is_enabled()) {
+    // Straight into the caller's buffer: the [T, vocab] logits are the largest capture.
+    logits = into;
+    Tensor rows = into.view({-1, into.size(-1)});
+    torch::mm_out(rows, h.reshape({-1, h.size(-1)}), w.lm_head.t());
+  } else {
+    logits = model::linear(h, w.lm_head);
+  }
+  if (c.final_logit_softcapping) {
+    const double cap = *c.final_logit_softcapping;
+    if (logits.is_same(into))
+      logits.div_(cap).tanh_().mul_(cap);
+    else
+      logits = torch::tanh(logits / cap) * cap;
+  }
+  if (into.defined() && !logits.is_same(into)) {
+    into.copy_(logits);
+    return into;
+  }
   return logits;
 }
 

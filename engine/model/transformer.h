@@ -27,9 +27,14 @@ struct Weights {
 };
 
 // Copies every role out of the mmap into compute_dtype tensors (row slices of fused tensors
-// become their own tensors). Throws InputError like resolve_roles. Thread-safe.
+// become their own tensors). With share_mapping, roles already stored in compute_dtype stay
+// read-only views of the mapping instead (no copy; `ws` must outlive the Weights and nothing
+// may write into them). Throws InputError like resolve_roles. Thread-safe.
 Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore& ws,
-                     torch::ScalarType compute_dtype);
+                     torch::ScalarType compute_dtype, bool share_mapping = false);
+
+// Sets torch's intra-op pool to the runtime's thread count (2) once per process. Thread-safe.
+void init_torch_threads();
 
 // Optional outputs of one forward pass, requested by flag. Each vector gets one entry per
 // layer (hidden: num_layers + 1, HF output_hidden_states convention: [0] is the (scaled)
@@ -39,14 +44,25 @@ struct Capture {
   bool want_attn_probs = false;    // [B, H, T, S] probabilities (S = keys incl. cache), float32
   bool want_attn_entropy = false;  // [B, H, T] −Σ p·ln p in nats, float32
   bool want_mlp_act = false;       // [B, T, I] act(gate)·up in compute dtype
-  std::vector<torch::Tensor> hidden, attn_probs, attn_entropy, mlp_act;
+  // [B, T] float32: per batch row, the fraction of units with |a| < 0.1·std(a over that row's
+  // tokens and units) — docs/model.md's sparsity, computed without keeping the activations.
+  bool want_mlp_sparsity = false;
+  std::vector<torch::Tensor> hidden, attn_probs, attn_entropy, mlp_act, mlp_sparsity;
+  // When defined (float32 [B, T, vocab], contiguous; e.g. a view of the caller's buffer),
+  // forward() writes the final logits into it as float32 and returns it.
+  torch::Tensor logits_into;
 };
 
-// Keys (after RoPE and k_norm) and values of every position seen so far, per layer, in
-// [B, kv_heads, S, head_dim]. forward() appends to it and advances `length`.
+// Keys (after RoPE and k_norm) and values of every position seen so far, per layer: positions
+// [0, length) of buffers [B, kv_heads, capacity, head_dim] that grow by doubling, so decoding
+// writes one row per token instead of reallocating. forward() appends and advances `length`.
+// The RoPE tables of positions [0, rope_length) are kept too (except for LongRope, whose
+// tables depend on the sequence length).
 struct KVCache {
   std::vector<torch::Tensor> k, v;
   int64_t length = 0;
+  torch::Tensor rope_cos[2], rope_sin[2];  // [global, local] × [rope_length, rotary_dim]
+  int64_t rope_length = 0;
 };
 
 // tokens: int64 [B, T]. Returns logits [B, T, vocab] in the compute dtype (softcapped when the

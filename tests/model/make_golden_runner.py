@@ -134,14 +134,17 @@ def gemma3_forward(cfg, P, tokens):
     T = tokens.shape[1]
     pos = torch.arange(T)
     rd = cfg["head_dim"]
-    cos_g, sin_g = rope_tables(rd, cfg["rope_theta"], pos, dtype, cfg["rope_scaling"]["factor"])
+    cos_g, sin_g = rope_tables(rd, cfg["rope_theta"], pos, dtype, (cfg.get("rope_scaling") or {}).get("factor"))
     cos_l, sin_l = rope_tables(rd, cfg["rope_local_base_freq"], pos, dtype)
     h = torch.nn.functional.embedding(tokens, P["embed"]) * torch.tensor(D ** 0.5).to(dtype)
     hidden, ent, spars = [], [], []
     scaling = cfg["query_pre_attn_scalar"] ** -0.5
     for l in range(L):
         p = P["layers"][l]
-        sliding = (l + 1) % cfg["sliding_window_pattern"] != 0
+        if "layer_types" in cfg:
+            sliding = cfg["layer_types"][l] == "sliding_attention"
+        else:
+            sliding = (l + 1) % cfg["sliding_window_pattern"] != 0
         hidden.append(h)
         r = h
         x = rms_gemma(h, p["attn_norm"], eps)
@@ -162,8 +165,9 @@ def gemma3_forward(cfg, P, tokens):
     h = rms_gemma(h, P["final_norm"], eps)
     hidden.append(h)
     logits = torch.nn.functional.linear(h, P["embed"])
-    cap = cfg["final_logit_softcapping"]
-    logits = torch.tanh(logits / cap) * cap
+    cap = cfg.get("final_logit_softcapping")
+    if cap is not None:
+        logits = torch.tanh(logits / cap) * cap
     return torch.stack([x[0] for x in hidden]), torch.stack(ent), torch.stack(spars), logits[0]
 
 

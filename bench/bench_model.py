@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Runs the model-runtime benchmark table (see bench/bench_model.sh), one process per case.
+
+    bench/bench_model.py BUILD_DIR GEMMA270M_DIR
+
+Environment: TH_BENCH_FULL=1 also times PyTorch eager in bfloat16 at T = 512 on the 270M model
+(minutes per pass on CPUs without native bf16 GEMM); TH_BENCH_BUDGET caps the timed seconds per
+case after its first timed pass (default 60).
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if r.returncode != 0:
+        sys.stderr.write(f"FAILED {' '.join(cmd)}\n{r.stderr}\n")
+        return None
+    line = [l for l in r.stdout.splitlines() if "=" in l][-1]
+    return {k: v for k, v in (kv.split("=", 1) for kv in line.split())}
+
+
+def shapes(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        c = json.load(f)
+    D, I, L, H = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"], c["num_attention_heads"]
+    KV, hd, V = c["num_key_value_heads"], c["head_dim"], c["vocab_size"]
+    per_layer = H * hd * D + 2 * KV * hd * D + D * H * hd + 3 * D * I
+    matmul_params = L * per_layer + V * D  # lm_head (tied: the embedding matrix)
+    read_params = matmul_params + L * (4 * D + 2 * hd) + D  # + norms
+    return {"L": L, "H": H, "hd": hd, "matmul_params": matmul_params, "read_params": read_params}
+
+
+def flops(s, T):
+    # 2·params·T for the linear layers and lm_head, plus q·kᵀ and p·v over the full T×T square
+    # (both implementations compute it, masked).
+    return 2 * s["matmul_params"] * T + s["L"] * 4 * s["H"] * s["hd"] * T * T
+
+
+def main():
+    build, gemma = sys.argv[1], sys.argv[2]
+    exe = os.path.join(build, "bench", "bench_model")
+    torch_py = os.path.join(HERE, "bench_model_torch.py")
+    full = os.environ.get("TH_BENCH_FULL") == "1"
+    models = [("pocket", os.path.join(ROOT, "models", "pocket")), ("270M-shaped", gemma)]
+    # The machine's rates are probed before and after the cases; the higher of each pair is the
+    # bar (other load on the machine only ever lowers a probe).
+    first = run([exe, "probe"])
+    forward_rows, decode_rows = [], []
+    head = ("| model | dtype | T | ours tok/s (best of reps) | torch same dtype tok/s (best of reps) | torch f32 tok/s | "
+          "ours ÷ torch same | ours ÷ torch f32 | GFLOP/pass | ours GFLOP/s | ÷ matmul rate | "
+          "peak RSS ours / torch (MB) |")
+    for name, folder in models:
+        s = shapes(folder)
+        torch_f32 = {}
+        for dtype in ("float32", "bfloat16"):
+            for T in (64, 512):
+                reps = "5" if T == 64 else "3"
+                ours = run([exe, "forward", folder, dtype, str(T), reps])
+                skip = dtype == "bfloat16" and T == 512 and name != "pocket" and not full
+                theirs = None if skip else run(["/usr/bin/python3", torch_py, folder, dtype, str(T), reps])
+                if dtype == "float32" and theirs:
+                    torch_f32[T] = theirs
+                ref = torch_f32.get(T)
+                # Best pass of each case: the least disturbed by other load on the machine.
+                o = T / float(ours["best_s"]) if ours else float("nan")
+                t = T / float(theirs["best_s"]) if theirs else float("nan")
+                tf = T / float(ref["best_s"]) if ref else float("nan")
+                gf = flops(s, T) / 1e9
+                og = gf / float(ours["best_s"]) if ours else float("nan")
+                th = f"{t:.1f} ({theirs['reps']})" if theirs else "skipped (TH_BENCH_FULL=1)"
+                forward_rows.append((name, dtype, T, o, t, tf, gf, og, ours, theirs, th))
+    for dtype in ("float32", "bfloat16"):
+        decode_rows.append((dtype, run([exe, "decode", gemma, dtype, "48"])))
+    second = run([exe, "probe"])
+    probe = {k: str(max(float(first[k]), float(second[k]))) for k in
+             ("mm_f32_gflops", "mm_bf16_torch_gflops", "mm_bf16_runtime_gflops", "read_gbs")}
+    rate = {"float32": float(probe["mm_f32_gflops"]),
+            "bfloat16": max(float(probe["mm_bf16_torch_gflops"]), float(probe["mm_bf16_runtime_gflops"]))}
+    print(f"matmul 1024³ (2 threads, best of the probes before/after): float32 {probe['mm_f32_gflops']} "
+          f"GFLOP/s ({first['mm_f32_gflops']} / {second['mm_f32_gflops']}); bfloat16 torch::mm "
+          f"{probe['mm_bf16_torch_gflops']} GFLOP/s, runtime's bf16 product "
+          f"{probe['mm_bf16_runtime_gflops']} GFLOP/s; read bandwidth {probe['read_gbs']} GB/s "
+          f"({first['read_gbs']} / {second['read_gbs']})")
+    print()
+    print(head)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, dtype, T, o, t, tf, gf, og, ours, theirs, th in forward_rows:
+        print(f"| {name} | {dtype} | {T} | {o:.1f} ({ours['reps'] if ours else '-'}) | {th} | "
+              f"{tf:.1f} | {o / t:.2f}× | {o / tf:.2f}× | {gf:.2f} | {og:.1f} | "
+              f"{og / rate[dtype]:.2f} | {ours['peak_rss_mb'] if ours else '-'} / "
+              f"{theirs['peak_rss_mb'] if theirs else '-'} |")
+    print()
+    s = shapes(gemma)
+    bw = float(probe["read_gbs"])
+    print("| decode, 270M-shaped | tok/s (timed steps) | weights read per token | bandwidth bound tok/s | "
+          "÷ bound | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|")
+    for dtype, d in decode_rows:
+        size = 4 if dtype == "float32" else 2
+        nbytes = s["read_params"] * size
+        bound = bw * 1e9 / nbytes
+        tok = float(d["tok_s"]) if d else float("nan")
+        print(f"| {dtype} | {tok:.2f} ({d['steps'] if d else '-'}) | {nbytes / 1e6:.0f} MB | {bound:.1f} | "
+              f"{tok / bound:.2f} | {d['peak_rss_mb'] if d else '-'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+#include "model/kernels.h"
+
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+namespace th::model {
+namespace {
+
+using torch::Tensor;
+
+// Widened weight blocks of about 4 MB stay in cache between the widening and the sgemm.
+constexpr int64_t kBlockElements = int64_t{1} << 20;
+
+bool bf16_fast_path(const Tensor& x, const Tensor& w) {
+  return x.scalar_type() == torch::kBFloat16 && w.scalar_type() == torch::kBFloat16 &&
+         !at::GradMode::is_enabled() && x.device().is_cpu();
+}
+
+float bf16_to_float(uint16_t v) {
+  const uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+void gemv_rows_scalar(const float* x, const uint16_t* w, int64_t k, int64_t n0, int64_t n1,
+                      float* y) {
+  for (int64_t n = n0; n < n1; ++n) {
+    const uint16_t* row = w + n * k;
+    float acc = 0;
+    for (int64_t i = 0; i < k; ++i) acc += x[i] * bf16_to_float(row[i]);
+    y[n] = acc;
+  }
+}
+
+__attribute__((target("avx2,fma"))) inline __m256 widen8(const uint16_t* p) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+__attribute__((target("avx2,fma"))) float hsum(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+// Two rows per pass share the loads of x; four accumulators hide the FMA latency.
+__attribute__((target("avx2,fma"))) void gemv_rows_avx2(const float* x, const uint16_t* w,
+                                                        int64_t k, int64_t n0, int64_t n1,
+                                                        float* y) {
+  const int64_t k16 = k & ~int64_t{15};
+  int64_t n = n0;
+  for (; n + 1 < n1; n += 2) {
+    const uint16_t* r0 = w + n * k;
+    const uint16_t* r1 = r0 + k;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(),
+           b1 = _mm256_setzero_ps();
+    for (int64_t i = 0; i < k16; i += 16) {
+      const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+      a0 = _mm256_fmadd_ps(x0, widen8(r0 + i), a0);
+      a1 = _mm256_fmadd_ps(x1, widen8(r0 + i + 8), a1);
+      b0 = _mm256_fmadd_ps(x0, widen8(r1 + i), b0);
+      b1 = _mm256_fmadd_ps(x1, widen8(r1 + i + 8), b1);
+    }
+    float s0 = hsum(_mm256_add_ps(a0, a1)), s1 = hsum(_mm256_add_ps(b0, b1));
+    for (int64_t i = k16; i < k; ++i) {
+      s0 += x[i] * bf16_to_float(r0[i]);
+      s1 += x[i] * bf16_to_float(r1[i]);
+    }
+    y[n] = s0;
+    y[n + 1] = s1;
+  }
+  if (n < n1) gemv_rows_scalar(x, w, k, n, n1, y);
+}
+
+bool has_avx2_fma() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
+// y[N] = W[N, K] · x[K], W bf16 row-major, x and y float32.
+void gemv_bf16(const float* x, const uint16_t* w, int64_t k, int64_t n, float* y) {
+  const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 15) / std::max<int64_t>(k, 1));
+  at::parallel_for(0, n, grain, [&](int64_t b, int64_t e) {
+    if (has_avx2_fma())
+      gemv_rows_avx2(x, w, k, b, e, y);
+    else
+      gemv_rows_scalar(x, w, k, b, e, y);
+  });
+}
+
+Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const int64_t K = w.size(1), N = w.size(0);
+  Tensor xf = x.reshape({-1, K}).to(torch::kFloat32).contiguous();
+  const int64_t M = xf.size(0);
+  Tensor wc = w.contiguous();
+  Tensor bf = b.defined() ? b.to(torch::kFloat32) : Tensor();
+  auto out_sizes = x.sizes().vec();
+  out_sizes.back() = N;
+  if (M <= 2) {
+    Tensor yf = torch::empty({M, N}, xf.options());
+    const auto* wp = reinterpret_cast<const uint16_t*>(wc.data_ptr<at::BFloat16>());
+    for (int64_t m = 0; m < M; ++m)
+      gemv_bf16(xf.data_ptr<float>() + m * K, wp, K, N, yf.data_ptr<float>() + m * N);
+    if (bf.defined()) yf.add_(bf);
+    return yf.to(torch::kBFloat16).view(out_sizes);
+  }
+  Tensor out = torch::empty({M, N}, x.options());
+  const int64_t rows = std::clamp<int64_t>(kBlockElements / K, 1, N);
+  Tensor wbuf = torch::empty({rows, K}, xf.options());
+  for (int64_t r0 = 0; r0 < N; r0 += rows) {
+    const int64_t rn = std::min(rows, N - r0);
+    Tensor wide = wbuf.narrow(0, 0, rn);
+    wide.copy_(wc.narrow(0, r0, rn));
+    Tensor part = torch::mm(xf, wide.t());
+    if (bf.defined()) part.add_(bf.narrow(0, r0, rn));
+    out.narrow(1, r0, rn).copy_(part);
+  }
+  return out.view(out_sizes);
+}
+
+template <typename T>
+float load_float(const T* p, int64_t i) {
+  if constexpr (std::is_same_v<T, float>)
+    return p[i];
+  else
+    return static_cast<float>(p[i]);
+}
+
+template <typename T>
+void rms_rows(const T* x, const float* w, T* out, int64_t n, int64_t r0, int64_t r1, float eps,
+              bool offset_one) {
+  std::vector<float> row(static_cast<std::size_t>(n));
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* xr = x + r * n;
+    double ss = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      row[i] = load_float(xr, i);
+      ss += static_cast<double>(row[i]) * row[i];
+    }
+    const float mean = static_cast<float>(ss / static_cast<double>(n));
+    const float inv = 1.0f / std::sqrt(mean + eps);
+    T* o = out + r * n;
+    for (int64_t i = 0; i < n; ++i) {
+      const float normed = row[i] * inv;
+      if (offset_one)
+        o[i] = static_cast<T>(normed * (1.0f + w[i]));
+      else
+        o[i] = static_cast<T>(w[i] * static_cast<float>(static_cast<T>(normed)));
+    }
+  }
+}
+
+}  // namespace
+
+Tensor rms_norm_rows(const Tensor& x, const Tensor& w, double eps, bool offset_one) {
+  Tensor xc = x.contiguous();
+  Tensor out = torch::empty(xc.sizes(), xc.options());
+  Tensor wf = w.to(torch::kFloat32).contiguous();
+  const int64_t n = xc.size(-1), rows = xc.numel() / std::max<int64_t>(n, 1);
+  const float* wp = wf.data_ptr<float>();
+  const float e = static_cast<float>(eps);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(n, 1));
+  at::parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    if (xc.scalar_type() == torch::kBFloat16)
+      rms_rows(xc.data_ptr<at::BFloat16>(), wp, out.data_ptr<at::BFloat16>(), n, r0, r1, e,
+               offset_one);
+    else
+      rms_rows(xc.data_ptr<float>(), wp, out.data_ptr<float>(), n, r0, r1, e, offset_one);
+  });
+  return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  if (bf16_fast_path(x, w)) return linear_bf16(x, w, b);
+  return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (bf16_fast_path(a, b))
+    return torch::matmul(a.to(torch::kFloat32), b.to(torch::kFloat32)).to(torch::kBFloat16);
+  return torch::matmul(a, b);
+}
+
+}  // namespace th::model

@@ -1,0 +1,27 @@
+// INTERNAL to engine/model (torch types): the matrix products of the forward pass. Float32 goes
+// straight to torch (OpenBLAS). Bfloat16 keeps HF's bf16 convention — bf16 inputs, float32
+// accumulation, the result rounded to bf16 — but computes it with float32 BLAS on bf16 values
+// widened block by block, because torch's CPU bf16 GEMM without avx512_bf16 is ~30× slower
+// than sgemm; single-row products (decoding) use a GEMV that reads the bf16 weights directly,
+// so decoding stays bound by memory bandwidth. Under grad mode everything goes to torch so
+// training stays differentiable. Include only from engine/model/*.cpp.
+#pragma once
+
+#include <torch/types.h>
+
+namespace th::model {
+
+// x [..., K] · w[N, K]ᵀ (+ b[N]) → [..., N] in x's dtype. Thread-safe (torch's pool); allocates.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
+
+// Batched a [..., M, K] · b [..., K, N] → [..., M, N] in a's dtype. Thread-safe; allocates.
+torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b);
+
+// HF RMSNorm over the last dim without autograd, one pass per row: x·rsqrt(mean(x²) + eps) in
+// float32, then Gemma's ·(1 + w) in float32 rounded once (offset_one), or Llama's rounding of
+// the normed row to x's dtype followed by ·w. x and w float32 or bfloat16 of the same dtype.
+// Returns a contiguous tensor of x's shape. Thread-safe; allocates.
+torch::Tensor rms_norm_rows(const torch::Tensor& x, const torch::Tensor& w, double eps,
+                            bool offset_one);
+
+}  // namespace th::model
