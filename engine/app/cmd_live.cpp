@@ -81,8 +81,8 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   // A prompt's activations run here, on the control thread that submitted the command (the
   // scheduler keeps playing the old set meanwhile).
   const ModelActivations activations(session.model);
-  auto c = std::make_shared<music::Composition>(
-      music::compose(session, features, layers, &activations));
+  auto c =
+      std::make_shared<music::Composition>(music::compose(session, features, layers, &activations));
   control::Recomposed r;
   r.context.num_layers = layers;
   for (const auto& sec : session.sections) r.context.sections.push_back(sec.name);
@@ -354,7 +354,24 @@ void run_live(const LiveOpts& o) {
                 static_cast<unsigned long long>(ms.sent), static_cast<unsigned long long>(ms.late),
                 static_cast<unsigned long long>(ms.dropped));
   }
-  if (process) process->stop();
+  const auto& st = sink.stats();
+  std::string lead =
+      fmt::format("bundle lead (ms): min {:.2f};", st.packets ? st.min_lead_ms : 0.0);
+  for (std::size_t i = 0; i < st.lead_bins.size(); ++i) {
+    const auto& e = io::UdpSinkStats::kLeadEdgesMs;
+    lead += i == 0          ? fmt::format(" <{:g}: {}", e[0], st.lead_bins[i])
+            : i == e.size() ? fmt::format(", >={:g}: {}", e[i - 1], st.lead_bins[i])
+                            : fmt::format(", {:g}-{:g}: {}", e[i - 1], e[i], st.lead_bins[i]);
+  }
+  std::printf("%s\n", lead.c_str());
+  if (process) {
+    process->stop();
+    // scsynth reports every bundle that arrived after its time as "late …".
+    std::ifstream log(work / "scsynth.log");
+    std::size_t late = 0;
+    for (std::string line; std::getline(log, line);) late += line.starts_with("late ");
+    std::printf("scsynth late reports %zu\n", late);
+  }
   fs::remove_all(work);
 }
 

@@ -1,8 +1,10 @@
 #include "io/udp_sink.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "io/osc_writer.h"
+#include "sched/clocks.h"
 
 namespace th::io {
 namespace {
@@ -68,6 +70,14 @@ void UdpSink::send_current() {
   if (socket_.send_to(server_, std::span<const std::byte>(packet_.data(), size_))) {
     ++stats_.packets;
     stats_.bytes += size_;
+    // The live engine's host clock is the steady clock (Link's host time is too).
+    const double lead_ms =
+        static_cast<double>(clock_map_.ntp_to_host(timetag_) - sched::SteadyClock{}.now()) / 1e3;
+    std::size_t bin = 0;
+    while (bin < UdpSinkStats::kLeadEdgesMs.size() && lead_ms >= UdpSinkStats::kLeadEdgesMs[bin])
+      ++bin;
+    ++stats_.lead_bins[bin];
+    stats_.min_lead_ms = std::min(stats_.min_lead_ms, lead_ms);
   } else {
     ++stats_.send_failures;
   }
