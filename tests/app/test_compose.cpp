@@ -12,39 +12,21 @@
 #include <set>
 #include <sstream>
 
-#include "support.h"
+#include "cli_support.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-struct Run {
-  int code;
-  std::string out, err;
-};
+using th::test::slurp;
+using Run = th::test::CliRun;
 
 Run run(const std::string& args, const fs::path& scratch) {
-  const auto out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string cmd = "TH_CACHE_DIR=" + (scratch / "cache").string() + " " +
-                          th::test::tensorhaus_bin().string() + " " + args + " >" + out.string() +
-                          " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  return th::test::run_cli(args, scratch);
 }
 
 std::vector<nlohmann::json> events(const fs::path& p) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(p);
-  std::string line;
-  while (std::getline(f, line)) out.push_back(nlohmann::json::parse(line));
-  return out;
+  return th::test::read_events(p);
 }
 
 Run compose(const std::string& session, const fs::path& out, const fs::path& scratch) {

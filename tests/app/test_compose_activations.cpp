@@ -14,41 +14,19 @@
 #include <set>
 #include <sstream>
 
+#include "cli_support.h"
 #include "model/safetensors.h"
-#include "support.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using th::test::read_events;
+using th::test::slurp;
 
-struct Run {
-  int code;
-  std::string err;
-};
-
-Run run(const std::string& args, const fs::path& scratch) {
-  const auto err = scratch / "stderr.txt";
-  const std::string cmd = "TH_CACHE_DIR=" + (scratch / "cache").string() + " " +
-                          th::test::tensorhaus_bin().string() + " " + args + " >/dev/null 2>" +
-                          err.string();
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(err)};
-}
-
-std::vector<json> events(const fs::path& p) {
-  std::vector<json> out;
-  std::ifstream f(p);
-  std::string line;
-  while (std::getline(f, line)) out.push_back(json::parse(line));
-  return out;
+int run(const std::string& args, const fs::path& scratch) {
+  return th::test::run_cli(args, scratch).code;
 }
 
 std::vector<json> section(const std::vector<json>& all, const std::string& name) {
@@ -86,11 +64,10 @@ TEST_CASE("compose: thinking plays every token of every layer from the prompt's 
           "[app][compose][thinking]") {
   const auto dir = th::test::scratch("compose-thinking");
   const auto session = write_session(dir, kPrompt);
-  REQUIRE(run("compose " + session.string() + " --out " + (dir / "a").string(), dir).code == 0);
+  REQUIRE(run("compose " + session.string() + " --out " + (dir / "a").string(), dir) == 0);
   REQUIRE(
       run("activations --prompt \"" + kPrompt + "\" --out " + (dir / "acts.safetensors").string(),
-          dir)
-          .code == 0);
+          dir) == 0);
   const auto acts = th::model::SafetensorsFile::open(dir / "acts.safetensors");
   const auto hidden = th::model::to_float(*acts->find("hidden"));
   const auto& shape = acts->find("hidden")->shape;  // [L+1, T, D]
@@ -104,7 +81,7 @@ TEST_CASE("compose: thinking plays every token of every layer from the prompt's 
     peak = std::max(peak, norms[static_cast<std::size_t>(i)]);
   }
 
-  const auto all = events(dir / "a/events.jsonl");
+  const auto all = read_events(dir / "a/events.jsonl");
   const auto sines = section(all, "thinking");
   REQUIRE(sines.size() == static_cast<std::size_t>(S * T));  // every state (0 = embedding) × token
   std::set<double> pitches;
@@ -140,18 +117,18 @@ TEST_CASE("compose: thinking plays every token of every layer from the prompt's 
   CHECK(voices == std::set<std::string>{"bass_voice", "tenor", "alto", "soprano"});
 
   // Deterministic; a different prompt gives different music.
-  REQUIRE(run("compose " + session.string() + " --out " + (dir / "b").string(), dir).code == 0);
+  REQUIRE(run("compose " + session.string() + " --out " + (dir / "b").string(), dir) == 0);
   CHECK(slurp(dir / "a/events.jsonl") == slurp(dir / "b/events.jsonl"));
   const auto other = write_session(dir, "The LORD is my shepherd; I shall not want.");
-  REQUIRE(run("compose " + other.string() + " --out " + (dir / "c").string(), dir).code == 0);
+  REQUIRE(run("compose " + other.string() + " --out " + (dir / "c").string(), dir) == 0);
   CHECK(slurp(dir / "a/events.jsonl") != slurp(dir / "c/events.jsonl"));
 }
 
 TEST_CASE("compose: dataset sines, one segment per prompt of the file", "[app][compose][dataset]") {
   const auto dir = th::test::scratch("compose-dataset");
   const auto session = th::test::source_dir() / "sessions/dataset.toml";
-  REQUIRE(run("compose " + session.string() + " --out " + (dir / "a").string(), dir).code == 0);
-  const auto all = events(dir / "a/events.jsonl");
+  REQUIRE(run("compose " + session.string() + " --out " + (dir / "a").string(), dir) == 0);
+  const auto all = read_events(dir / "a/events.jsonl");
   // 24 prompts × 48 dimensions (patterns/dataset.toml).
   REQUIRE(all.size() == 24u * 48u);
   std::map<double, int> per_onset;
@@ -177,7 +154,7 @@ TEST_CASE("compose: a thinking section without a prompt names the session and th
   std::ofstream(p) << "name = \"bad\"\nmodel = \""
                    << (th::test::source_dir() / "models/pocket").string()
                    << "\"\n[[section]]\nname = \"t\"\npattern = \"thinking\"\nbars = 2\n";
-  const auto r = run("compose " + p.string() + " --out " + (dir / "o").string(), dir);
+  const auto r = th::test::run_cli("compose " + p.string() + " --out " + (dir / "o").string(), dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("bad.toml:3") && Catch::Contains("prompts"));
 }

@@ -11,35 +11,22 @@
 #include <set>
 #include <sstream>
 
-#include "support.h"
+#include "cli_support.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_all(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using th::test::read_events;
+using th::test::slurp;
 
 int compose_session(const std::string& session, const fs::path& out, const fs::path& scratch) {
   const auto model = th::test::shared_data("models/stories260K-hf");
-  const std::string cmd = "TH_CACHE_DIR=" + (scratch / "cache").string() + " " +
-                          th::test::tensorhaus_bin().string() + " compose " +
-                          (th::test::source_dir() / "sessions" / (session + ".toml")).string() +
-                          " --out " + out.string() + " --model " + model.string() + " >" +
-                          (scratch / "out.txt").string() + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::vector<nlohmann::json> events_of(const fs::path& p) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(p);
-  for (std::string line; std::getline(f, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
+  return th::test::run_cli(
+             "compose " + (th::test::source_dir() / "sessions" / (session + ".toml")).string() +
+                 " --out " + out.string() + " --model " + model.string(),
+             scratch)
+      .code;
 }
 
 }  // namespace
@@ -53,14 +40,14 @@ TEST_CASE("compose: opera and suite on stories260K are deterministic and varied"
     out[session] = dir / "a/events.jsonl";
     REQUIRE(compose_session(session, dir / "a", dir) == 0);
     REQUIRE(compose_session(session, dir / "b", dir) == 0);
-    CHECK(read_all(dir / "a/events.jsonl") == read_all(dir / "b/events.jsonl"));
-    const auto ev = events_of(dir / "a/events.jsonl");
+    CHECK(slurp(dir / "a/events.jsonl") == slurp(dir / "b/events.jsonl"));
+    const auto ev = read_events(dir / "a/events.jsonl");
     std::set<double> pitches;
     for (const auto& e : ev) pitches.insert(e["pitch"].get<double>());
     CHECK(pitches.size() >= 5);
   }
   // The canon (bars 10..19 of the 40-bar opera): the four voices play four different lines.
-  const auto ev = events_of(out["opera"]);
+  const auto ev = read_events(out["opera"]);
   std::map<std::string, std::vector<double>> lines;
   for (const auto& e : ev) {
     const int bar = e["bar"].get<int>();
