@@ -1,5 +1,7 @@
 #include "analysis/spectrum.h"
 
+#include "analysis/largest_first.h"
+
 #include <omp.h>
 
 #include <Eigen/Dense>
@@ -122,26 +124,10 @@ Spectrum singular_spectrum(const MatrixView& w) {
 }
 
 std::vector<Spectrum> singular_spectra(std::span<const MatrixView> ws) {
-  std::vector<std::size_t> order(ws.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return spectrum_flops(ws[a]) > spectrum_flops(ws[b]);
-  });
   std::vector<Spectrum> out(ws.size());
-  std::exception_ptr error;
-  std::mutex error_lock;
-  const auto count = static_cast<int64_t>(order.size());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t i = 0; i < count; ++i) {
-    const auto idx = order[static_cast<std::size_t>(i)];
-    try {
-      out[idx] = singular_spectrum(ws[idx]);
-    } catch (...) {
-      std::lock_guard lock(error_lock);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  largest_first(
+      ws.size(), [&](std::size_t i) { return spectrum_flops(ws[i]); },
+      [&](std::size_t i) { out[i] = singular_spectrum(ws[i]); });
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "analysis/weight_analysis.h"
 
+#include "analysis/largest_first.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -95,30 +97,15 @@ WeightAnalysis analyze_weights(const model::ModelConfig& config, const model::We
     if (!r.tied) todo.push_back(&r);  // a tied lm_head is the embedding, already analysed
   for (const auto* r : todo)
     if (r->role == Role::Embed) a.model.dtype = std::string(model::dtype_name(r->view->dtype));
-  std::vector<std::size_t> order(todo.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  auto elements = [&](std::size_t i) {
-    int64_t n = 1;
-    for (auto d : todo[i]->shape) n *= d;
-    return n;
-  };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t x, std::size_t y) { return elements(x) > elements(y); });
   a.tensors.resize(todo.size());
-  std::exception_ptr error;
-  std::mutex error_lock;
-  const auto count = static_cast<int64_t>(order.size());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t i = 0; i < count; ++i) {
-    const auto idx = order[static_cast<std::size_t>(i)];
-    try {
-      a.tensors[idx] = analyze_tensor(*todo[idx], arch);
-    } catch (...) {
-      std::lock_guard lock(error_lock);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  largest_first(
+      todo.size(),
+      [&](std::size_t i) {
+        int64_t n = 1;
+        for (auto d : todo[i]->shape) n *= d;
+        return n;
+      },
+      [&](std::size_t i) { a.tensors[i] = analyze_tensor(*todo[i], arch); });
 
   const int layers = static_cast<int>(config.num_hidden_layers);
   auto mean_fro = [&](auto const& set, int l) {
