@@ -20,7 +20,7 @@ struct AbliterationReport {
 };
 
 // Throws InputError (bad model, direction of the wrong size, out == model or an existing
-// non-empty out folder) and th::Error on I/O failure. Thread-safe.
+// non-empty out folder) and th::Error on I/O failure. Thread-safe; not realtime-safe (file I/O).
 AbliterationReport abliterate(const std::filesystem::path& model_dir,
                               const std::filesystem::path& direction_file,
                               const std::filesystem::path& out_dir);

@@ -1,7 +1,7 @@
 // Independent jobs over the OpenMP threads, the costliest first (so the biggest one — the
 // embedding — never starts last and leaves a thread idle at the end). Contract: run(i) is called
 // once for every i in 0..count−1, on any thread; the first exception any job throws is rethrown
-// after all jobs finished. Thread-safe if run is.
+// after all jobs finished. Thread-safe if run is; not realtime-safe (allocates, spawns threads).
 #pragma once
 
 #include <algorithm>

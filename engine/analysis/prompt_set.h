@@ -23,13 +23,14 @@ struct PromptSet {
   std::filesystem::path file;
   std::string field;  // the field read (empty for plain strings)
   std::vector<Prompt> prompts;
-  uint64_t hash() const;  // content hash of the texts, in order. Thread-safe.
+  uint64_t hash() const;  // content hash of the texts, in order. Thread-safe; realtime-safe.
 };
 
-// The field is used for objects and CSV rows; "" means "instruction". Thread-safe.
+// The field is used for objects and CSV rows; "" means "instruction". Thread-safe; not
+// realtime-safe (file I/O).
 PromptSet load_prompts(const std::filesystem::path& file, const std::string& field = "");
 
-// A set from literal texts (e.g. the shipped refusal pairs). Thread-safe.
+// A set from literal texts (e.g. the shipped refusal pairs). Thread-safe; allocates.
 PromptSet prompts_from_texts(const std::vector<std::string>& texts, const std::string& origin);
 
 }  // namespace th::analysis

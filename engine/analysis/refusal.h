@@ -26,8 +26,9 @@ namespace th::analysis {
 
 enum class RefusalMethod { Pca, DiffMeans };
 
-// "pca" | "diff-means"; InputError naming `what` otherwise. Thread-safe.
+// "pca" | "diff-means"; InputError naming `what` otherwise. Thread-safe; not realtime-safe.
 RefusalMethod parse_refusal_method(std::string_view name, std::string_view what);
+// The inverse. Thread-safe; realtime-safe.
 std::string_view refusal_method_name(RefusalMethod m);
 
 struct RefusalOptions {
@@ -52,23 +53,23 @@ using Progress = std::function<void(std::size_t, std::size_t)>;
 
 // Runs the model on both sets. Throws InputError for an empty set, a layer range outside the
 // model, a prompt longer than the model's context, or fewer than two difference rows (pca).
-// Not thread-safe with other uses of the runner.
+// Not thread-safe with other uses of the runner; not realtime-safe.
 RefusalDirection refusal_direction(const model::Runner& runner, const PromptSet& harmful,
                                    const PromptSet& harmless, const RefusalOptions& opt,
                                    const Progress& progress = {});
 
 // The seed's 10 (harmful, harmless) pairs (SEED-SPEC §3.3), read from data/refusal_pairs.json
-// under `root` (the project folder). Throws InputError naming the file. Thread-safe.
+// under `root` (the project folder). Throws InputError naming the file. Thread-safe; file I/O.
 std::pair<PromptSet, PromptSet> seed_refusal_pairs(const std::filesystem::path& root);
 
-// Thread-safe. save throws th::Error on I/O failure; load throws InputError naming the file and
-// field for anything that is not a direction file (or, when hidden_size > 0, one whose length
-// differs from the model's hidden size).
+// Thread-safe; file I/O. save throws th::Error on I/O failure; load throws InputError naming the
+// file and field for anything that is not a direction file (or, when hidden_size > 0, one whose
+// length differs from the model's hidden size).
 void save_direction(const std::filesystem::path& path, const RefusalDirection& r);
 RefusalDirection load_direction(const std::filesystem::path& path, int64_t hidden_size = 0);
 
 // The model's token ids for a prompt, validated against its context (InputError naming the
-// prompt's origin). Thread-safe.
+// prompt's origin). Thread-safe; allocates.
 std::vector<int64_t> encode_prompt(const model::Runner& runner, const Prompt& p,
                                    int64_t max_tokens = 0);
 

@@ -1,7 +1,7 @@
 // One progress line on stderr, redrawn in place ("label [#####-----]  50% note"); when stderr
 // is not a terminal, one plain line per tenth instead. Contract: redraws only when the percentage
 // or the note changes; done() (or the destructor) ends the line, so an error message that follows
-// starts on its own line. Not thread-safe; main thread.
+// starts on its own line. Not thread-safe (main thread); not realtime-safe (writes stderr).
 #pragma once
 
 #include <string>

@@ -23,7 +23,8 @@ namespace th::music {
 // Runtime activations the sections ask for (app/ implements it with the model runtime and the
 // feature cache): a section with prompts reads `prompt.*` from its first prompt's features, a
 // section with a dataset reads `dataset.*` from that file's. Implementations are thread-safe
-// and throw th::InputError for a prompt or a file they cannot use.
+// and throw th::InputError for a prompt or a file they cannot use; not realtime-safe (the first
+// call for a prompt runs the model).
 class ActivationProvider {
  public:
   virtual ~ActivationProvider() = default;

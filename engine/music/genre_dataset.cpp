@@ -32,27 +32,12 @@ DatasetSpec read_spec(const GenreInput& in) {
       {"name", "genre", "description", "instrument", "dims", "depth", "low_hz", "high_hz", "fade"},
       "a dataset pattern");
   DatasetSpec s;
-  auto num = [&](const char* key, double& out, double lo, double hi) {
-    if (const auto* n = t.get(key)) {
-      const auto v = n->value<double>();
-      if (!v || *v < lo || *v > hi)
-        throw bad_field(toml_where(f, *n), key, fmt::format("a number in [{}, {}]", lo, hi),
-                        toml_type_of(*n));
-      out = *v;
-    }
-  };
-  if (const auto* n = t.get("instrument")) {
-    const auto v = n->value<std::string>();
-    if (!v) throw bad_field(toml_where(f, *n), "instrument", "a string", toml_type_of(*n));
-    s.instrument = *v;
-  }
-  double dims = static_cast<double>(s.dims);
-  num("dims", dims, 1, 512);
-  s.dims = static_cast<int64_t>(dims);
-  num("depth", s.depth, 0, 1);
-  num("low_hz", s.low_hz, 1, 20000);
-  num("high_hz", s.high_hz, 1, 20000);
-  num("fade", s.fade_seconds, 0, 10);
+  s.instrument = toml_string(f, t, "instrument", s.instrument);
+  s.dims = static_cast<int64_t>(toml_number(f, t, "dims", static_cast<double>(s.dims), 1, 512));
+  s.depth = toml_number(f, t, "depth", s.depth, 0, 1);
+  s.low_hz = toml_number(f, t, "low_hz", s.low_hz, 1, 20000);
+  s.high_hz = toml_number(f, t, "high_hz", s.high_hz, 1, 20000);
+  s.fade_seconds = toml_number(f, t, "fade", s.fade_seconds, 0, 10);
   return s;
 }
 
@@ -65,7 +50,7 @@ std::vector<Event> generate_dataset(const GenreInput& in) {
   const auto N = static_cast<int64_t>(tokens.size());
   const int64_t L1 = in.num_layers + 1;
   if (N == 0 || pooled.size() % static_cast<std::size_t>(N * L1) != 0)
-    throw InputError("dataset: dataset features have inconsistent shapes");
+    throw bad_file(in.pattern_file.string(), "the dataset's features have inconsistent shapes");
   const int64_t D = static_cast<int64_t>(pooled.size()) / (N * L1);
   const auto h = static_cast<int64_t>(std::lround(spec.depth * static_cast<double>(L1 - 1)));
   auto value = [&](int64_t p, int64_t d) {
@@ -93,7 +78,8 @@ std::vector<Event> generate_dataset(const GenreInput& in) {
   double peak = 0;
   for (int64_t p = 0; p < N; ++p)
     for (const int64_t d : order) peak = std::max(peak, std::abs(static_cast<double>(value(p, d))));
-  if (!(peak > 0)) throw InputError("dataset: the pooled activations are all zero");
+  if (!(peak > 0))
+    throw bad_file(in.pattern_file.string(), "the dataset's pooled activations are all zero");
 
   const int64_t total = int64_t{in.section.bars} * in.beats_per_bar;
   const double seconds_per_beat = 60.0 / in.tempo;

@@ -38,29 +38,14 @@ ThinkingSpec read_spec(const GenreInput& in) {
                    "amp_exponent", "attack", "release", "mode", "voices"},
                   "a thinking pattern");
   ThinkingSpec s;
-  auto num = [&](const char* key, double& out) {
-    if (const auto* n = t.get(key)) {
-      const auto v = n->value<double>();
-      if (!v || !(*v > 0))
-        throw bad_field(toml_where(f, *n), key, "a positive number", toml_type_of(*n));
-      out = *v;
-    }
-  };
-  auto str = [&](const char* key, std::string& out) {
-    if (const auto* n = t.get(key)) {
-      const auto v = n->value<std::string>();
-      if (!v) throw bad_field(toml_where(f, *n), key, "a string", toml_type_of(*n));
-      out = *v;
-    }
-  };
-  str("style", s.style);
-  str("instrument", s.instrument);
-  str("mode", s.mode);
-  num("low_hz", s.low_hz);
-  num("high_hz", s.high_hz);
-  num("amp_exponent", s.exponent);
-  num("attack", s.attack);
-  num("release", s.release);
+  s.style = toml_string(f, t, "style", s.style);
+  s.instrument = toml_string(f, t, "instrument", s.instrument);
+  s.mode = toml_string(f, t, "mode", s.mode);
+  s.low_hz = toml_number(f, t, "low_hz", s.low_hz, 1, 20000);
+  s.high_hz = toml_number(f, t, "high_hz", s.high_hz, 1, 20000);
+  s.exponent = toml_number(f, t, "amp_exponent", s.exponent, 0.01, 10);
+  s.attack = toml_number(f, t, "attack", s.attack, 0, 1);
+  s.release = toml_number(f, t, "release", s.release, 0, 1);
   if (s.style != "sines" && s.style != "operatic")
     throw bad_field(toml_where(f, *t.get("style")), "style", "\"sines\" or \"operatic\"",
                     "'" + s.style + "'");
@@ -97,7 +82,7 @@ std::vector<Event> generate_thinking(const GenreInput& in) {
   const auto entropy = in.features.get("prompt.attn_entropy_tokens");  // [L, T]
   const auto T = static_cast<int64_t>(tokens.size());
   if (T == 0 || norms.size() % static_cast<std::size_t>(T) != 0)
-    throw InputError("thinking: prompt features have inconsistent shapes");
+    throw bad_file(in.pattern_file.string(), "the prompt's features have inconsistent shapes");
   const int64_t states = static_cast<int64_t>(norms.size()) / T;  // L + 1
 
   // Hidden states played: the output of layers lo..hi (hidden[l + 1]), and the embedding
@@ -111,7 +96,8 @@ std::vector<Event> generate_thinking(const GenreInput& in) {
   for (const int64_t h : played)
     for (int64_t t = 0; t < T; ++t)
       peak = std::max(peak, norms[static_cast<std::size_t>(h * T + t)]);
-  if (!(peak > 0)) throw InputError("thinking: the prompt's hidden states are all zero");
+  if (!(peak > 0))
+    throw bad_file(in.pattern_file.string(), "the prompt's hidden states are all zero");
 
   // Token pitches: log-spaced Hz (first token lowest), snapped for the operatic style.
   std::vector<double> pitch(static_cast<std::size_t>(T));

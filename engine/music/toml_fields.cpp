@@ -40,6 +40,26 @@ void toml_check_keys(const std::filesystem::path& file, const toml::table& t,
   }
 }
 
+double toml_number(const std::filesystem::path& file, const toml::table& t, const char* key,
+                   double fallback, double lo, double hi) {
+  const toml::node* n = t.get(key);
+  if (!n) return fallback;
+  const auto v = n->value<double>();
+  if (!v || !(*v >= lo && *v <= hi))
+    throw bad_field(toml_where(file, *n), key, fmt::format("a number in [{}, {}]", lo, hi),
+                    v ? fmt::format("{}", *v) : toml_type_of(*n));
+  return *v;
+}
+
+std::string toml_string(const std::filesystem::path& file, const toml::table& t, const char* key,
+                        std::string fallback) {
+  const toml::node* n = t.get(key);
+  if (!n) return fallback;
+  const auto v = n->value<std::string>();
+  if (!v) throw bad_field(toml_where(file, *n), key, "a string", toml_type_of(*n));
+  return *v;
+}
+
 toml::table parse_toml_file(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) throw bad_file(file.string(), "no such file");
   try {
