@@ -27,7 +27,9 @@ Eigen::Map<const RowMat> layer_matrix(const model::Array& hidden, const Dims& d,
   return {hidden.data.data() + l * d.tokens * d.dim, d.tokens, d.dim};
 }
 
-std::vector<float> layer_mean(std::span<const float> x, int64_t rows, int64_t cols) {
+}  // namespace
+
+std::vector<float> row_means(std::span<const float> x, int64_t rows, int64_t cols) {
   std::vector<float> out(static_cast<std::size_t>(rows), 0.f);
   for (int64_t r = 0; r < rows; ++r) {
     double s = 0;
@@ -36,8 +38,6 @@ std::vector<float> layer_mean(std::span<const float> x, int64_t rows, int64_t co
   }
   return out;
 }
-
-}  // namespace
 
 std::vector<float> hidden_norms(const model::Array& hidden) {
   const Dims d = hidden_dims(hidden);
@@ -161,7 +161,7 @@ void add_activation_features(const model::ForwardCapture& cap, std::span<const i
   };
   add("tokens", {d.tokens}, std::vector<float>(tokens.begin(), tokens.end()), "token ids");
   auto norms = hidden_norms(cap.hidden);
-  add("hidden_norm_mean", {d.layers}, layer_mean(norms, d.layers, d.tokens),
+  add("hidden_norm_mean", {d.layers}, row_means(norms, d.layers, d.tokens),
       "mean over tokens of ‖h‖");
   add("hidden_norms", {d.layers, d.tokens}, std::move(norms), "‖h[l,t]‖");
   add("hidden_sparsity", {d.layers, d.tokens}, hidden_sparsity(cap.hidden),
@@ -177,35 +177,25 @@ void add_activation_features(const model::ForwardCapture& cap, std::span<const i
     const int64_t L = cap.attn_entropy.shape[0], H = cap.attn_entropy.shape[1],
                   T = cap.attn_entropy.shape[2];
     const auto& e = cap.attn_entropy.data;
-    std::vector<float> heads(static_cast<std::size_t>(L * H)),
-        toks(static_cast<std::size_t>(L * T));
-    std::vector<float> layer(static_cast<std::size_t>(L));
-    for (int64_t l = 0; l < L; ++l) {
-      double ls = 0;
-      for (int64_t h = 0; h < H; ++h) {
-        double hs = 0;
-        for (int64_t t = 0; t < T; ++t) {
-          const double v = e[static_cast<std::size_t>((l * H + h) * T + t)];
-          hs += v;
-          toks[static_cast<std::size_t>(l * T + t)] += static_cast<float>(v / H);
-        }
-        heads[static_cast<std::size_t>(l * H + h)] = static_cast<float>(hs / T);
-        ls += hs;
-      }
-      layer[static_cast<std::size_t>(l)] = static_cast<float>(ls / (H * T));
-    }
-    add("attn_entropy", {L}, std::move(layer), "attention entropy, mean over heads and queries");
-    add("attn_entropy_heads", {L, H}, std::move(heads), "attention entropy per head");
+    std::vector<float> toks(static_cast<std::size_t>(L * T), 0.f);  // mean over heads
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t t = 0; t < T; ++t)
+          toks[static_cast<std::size_t>(l * T + t)] +=
+              static_cast<float>(e[static_cast<std::size_t>((l * H + h) * T + t)] / H);
+    add("attn_entropy", {L}, row_means(e, L, H * T),
+        "attention entropy, mean over heads and queries");
+    add("attn_entropy_heads", {L, H}, row_means(e, L * H, T), "attention entropy per head");
     add("attn_entropy_tokens", {L, T}, std::move(toks), "attention entropy per query token");
   }
   if (cap.mlp_sparsity.shape.size() == 2) {
     const int64_t L = cap.mlp_sparsity.shape[0], T = cap.mlp_sparsity.shape[1];
-    add("mlp_sparsity", {L}, layer_mean(cap.mlp_sparsity.data, L, T), "MLP sparsity per layer");
+    add("mlp_sparsity", {L}, row_means(cap.mlp_sparsity.data, L, T), "MLP sparsity per layer");
     add("mlp_sparsity_tokens", {L, T}, cap.mlp_sparsity.data, "MLP sparsity per token");
   }
   if (!opt.r_hat.empty()) {
     auto tension = direction_projection(cap.hidden, opt.r_hat);
-    add("refusal_tension_mean", {d.layers}, layer_mean(tension, d.layers, d.tokens),
+    add("refusal_tension_mean", {d.layers}, row_means(tension, d.layers, d.tokens),
         "mean over tokens of dot(h, r̂)");
     add("refusal_tension", {d.layers, d.tokens}, std::move(tension), "dot(h, r̂)");
   }

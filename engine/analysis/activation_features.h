@@ -23,7 +23,11 @@ inline constexpr int64_t kActivationBlocks = 32;
 // Singular values kept per layer (padded with zeros when T or D is smaller).
 inline constexpr int64_t kActivationSingularValues = 16;
 
-// ‖h[l,t]‖₂ → [L+1, T]. Thread-safe.
+// Mean of each row of a row-major [rows, cols] array (accumulated in double) → [rows]; a
+// [L, H, T] array with cols = H·T gives per-layer means. Thread-safe; not realtime-safe.
+std::vector<float> row_means(std::span<const float> x, int64_t rows, int64_t cols);
+
+// ‖h[l,t]‖₂ → [L+1, T]. Thread-safe; not realtime-safe (every function here allocates).
 std::vector<float> hidden_norms(const model::Array& hidden);
 
 // Frobenius norm of each contiguous block of bs = max(1, D / blocks) hidden dimensions over all

@@ -19,30 +19,17 @@ FeatureStore dataset_features(const model::Runner& runner, const PromptSet& prom
     const auto& ids = all_ids[static_cast<std::size_t>(i)];
     const auto cap = runner.forward(ids, what);
     const int64_t T = static_cast<int64_t>(ids.size());
-    const std::vector<float> mask(static_cast<std::size_t>(T), 1.f);
-    for (int64_t l = 0; l <= L; ++l) {
-      const std::span<const float> layer(cap.hidden.data.data() + l * T * D,
-                                         static_cast<std::size_t>(T * D));
-      const auto v = masked_mean_pool(layer, mask, 1, T, D);
-      pooled.insert(pooled.end(), v.begin(), v.end());
-    }
-    tokens.push_back(static_cast<float>(T));
-    const auto hn = hidden_norms(cap.hidden);
-    for (int64_t l = 0; l <= L; ++l) {
-      double s = 0;
-      for (int64_t t = 0; t < T; ++t) s += hn[static_cast<std::size_t>(l * T + t)];
-      norms.push_back(static_cast<float>(s / T));
-    }
     const int64_t H = cap.attn_entropy.shape[1];
-    for (int64_t l = 0; l < L; ++l) {
-      double e = 0, sp = 0;
-      for (int64_t k = 0; k < H * T; ++k)
-        e += cap.attn_entropy.data[static_cast<std::size_t>(l * H * T + k)];
-      for (int64_t t = 0; t < T; ++t)
-        sp += cap.mlp_sparsity.data[static_cast<std::size_t>(l * T + t)];
-      entropy.push_back(static_cast<float>(e / (H * T)));
-      sparsity.push_back(static_cast<float>(sp / T));
-    }
+    auto append = [](std::vector<float>& to, const std::vector<float>& v) {
+      to.insert(to.end(), v.begin(), v.end());
+    };
+    // Each hidden state is one row of the pool: [L+1, T, D] with a full mask → [L+1, D].
+    const std::vector<float> mask(static_cast<std::size_t>((L + 1) * T), 1.f);
+    append(pooled, masked_mean_pool(cap.hidden.data, mask, L + 1, T, D));
+    tokens.push_back(static_cast<float>(T));
+    append(norms, row_means(hidden_norms(cap.hidden), L + 1, T));
+    append(entropy, row_means(cap.attn_entropy.data, L, H * T));
+    append(sparsity, row_means(cap.mlp_sparsity.data, L, T));
     if (progress) progress(static_cast<std::size_t>(i + 1), static_cast<std::size_t>(N));
   }
   const std::string src =

@@ -20,7 +20,8 @@ namespace th::analysis {
 //   dataset.attn_entropy [N, L]         mean over heads and queries
 //   dataset.mlp_sparsity [N, L]         mean over tokens
 // progress(done, total) after each prompt. Throws InputError for a prompt longer than the
-// context (naming its file and line). Not thread-safe with other uses of the runner.
+// context (naming its file and line). Not thread-safe with other uses of the runner; not
+// realtime-safe.
 FeatureStore dataset_features(const model::Runner& runner, const PromptSet& prompts,
                               const std::function<void(std::size_t, std::size_t)>& progress = {});
 

@@ -35,10 +35,11 @@ std::span<const std::byte> bytes_of(const std::vector<float>& v) {
 void run_dataset(const ActivationsArgs& a) {
   const auto set = analysis::load_prompts(a.prompts, a.field);
   ProgressBar bar("activations");
-  const auto store = dataset_features(a.model, set, [&](std::size_t done, std::size_t total) {
-    bar.show(static_cast<double>(done) / static_cast<double>(total),
-             fmt::format("{}/{}", done, total));
-  });
+  const auto store = dataset_features(
+      CachedModel::identify(a.model), set, [&](std::size_t done, std::size_t total) {
+        bar.show(static_cast<double>(done) / static_cast<double>(total),
+                 fmt::format("{}/{}", done, total));
+      });
   bar.done();
   store.save(a.out);
   fmt::print(stderr, "{}: {} prompts → {}\n", a.prompts, set.prompts.size(), a.out);

@@ -15,10 +15,15 @@ std::filesystem::path project_root() {
   return TH_SOURCE_DIR;
 }
 
+const CachedModel& ModelActivations::model() const {
+  if (!model_) model_ = CachedModel::identify(model_dir_);
+  return *model_;
+}
+
 const music::FeatureSource& ModelActivations::prompt(const std::string& text) const {
   std::lock_guard lock(mutex_);
   auto& slot = sources_["prompt:" + text];
-  if (!slot) slot = std::make_unique<StoreFeatureSource>(prompt_features(model_dir_, text));
+  if (!slot) slot = std::make_unique<StoreFeatureSource>(prompt_features(model(), text));
   return *slot;
 }
 
@@ -30,7 +35,7 @@ const music::FeatureSource& ModelActivations::dataset(const std::filesystem::pat
     const auto set = analysis::load_prompts(file, field);
     ProgressBar bar("activations");
     slot = std::make_unique<StoreFeatureSource>(
-        dataset_features(model_dir_, set, [&](std::size_t done, std::size_t total) {
+        dataset_features(model(), set, [&](std::size_t done, std::size_t total) {
           bar.show(static_cast<double>(done) / static_cast<double>(total),
                    std::to_string(done) + "/" + std::to_string(total));
         }));

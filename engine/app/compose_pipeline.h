@@ -18,8 +18,8 @@
 namespace th::app {
 
 // Activation features for the composer, from the model runtime through the feature cache
-// (prompt_features, dataset_features); each prompt or dataset is computed once per object.
-// Thread-safe.
+// (prompt_features, dataset_features); the model is hashed once, on the first request, and each
+// prompt or dataset is looked up once per object. Thread-safe; not realtime-safe.
 class ModelActivations final : public music::ActivationProvider {
  public:
   explicit ModelActivations(std::filesystem::path model_dir) : model_dir_(std::move(model_dir)) {}
@@ -28,7 +28,11 @@ class ModelActivations final : public music::ActivationProvider {
                                       const std::string& field) const override;
 
  private:
+  // Under mutex_. The model's identity, hashed on first use (a set without activation sections
+  // never pays for it).
+  const CachedModel& model() const;
   std::filesystem::path model_dir_;
+  mutable std::optional<CachedModel> model_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::unique_ptr<StoreFeatureSource>> sources_;
 };

@@ -87,10 +87,14 @@ analysis::FeatureStore features_for_model(const fs::path& model_dir) {
                 [&] { return analysis::to_feature_store(analysis::analyze_model_dir(model_dir)); });
 }
 
-analysis::FeatureStore prompt_features(const fs::path& model_dir, const std::string& prompt) {
-  const uint64_t key = Hasher().value(model_hash(model_dir)).text(prompt).digest();
+CachedModel CachedModel::identify(const fs::path& dir) {
+  return {dir, model_hash(dir)};
+}
+
+analysis::FeatureStore prompt_features(const CachedModel& model, const std::string& prompt) {
+  const uint64_t key = Hasher().value(model.hash).text(prompt).digest();
   return cached(fmt::format("prompt-{:016x}.safetensors", key), [&] {
-    const auto runner = model::Runner::load(model_dir);
+    const auto runner = model::Runner::load(model.dir);
     const analysis::Prompt p{prompt, "prompt"};
     const auto ids = analysis::encode_prompt(runner, p);
     analysis::FeatureStore::Builder b;
@@ -103,11 +107,11 @@ analysis::FeatureStore prompt_features(const fs::path& model_dir, const std::str
 }
 
 analysis::FeatureStore dataset_features(
-    const fs::path& model_dir, const analysis::PromptSet& set,
+    const CachedModel& model, const analysis::PromptSet& set,
     const std::function<void(std::size_t, std::size_t)>& progress) {
-  const uint64_t key = Hasher().value(model_hash(model_dir)).value(set.hash()).digest();
+  const uint64_t key = Hasher().value(model.hash).value(set.hash()).digest();
   return cached(fmt::format("dataset-{:016x}.safetensors", key), [&] {
-    return analysis::dataset_features(model::Runner::load(model_dir), set, progress);
+    return analysis::dataset_features(model::Runner::load(model.dir), set, progress);
   });
 }
 

@@ -6,6 +6,7 @@
 // cannot be written only costs time (a warning), never the result.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -19,19 +20,29 @@
 
 namespace th::app {
 
-// Thread-safe; slow (hashes the weights; analyses on a cache miss).
+// Thread-safe; not realtime-safe: hashes the weights, analyses them on a cache miss.
 analysis::FeatureStore features_for_model(const std::filesystem::path& model_dir);
+
+// A model folder and the content hash of its config and weights: the cache key of everything
+// computed on it. Hash once, then look up any number of prompts and datasets.
+struct CachedModel {
+  std::filesystem::path dir;
+  uint64_t hash = 0;
+  // Hashes config.json and every *.safetensors (InputError when dir is not a folder).
+  // Thread-safe; slow (reads every weight byte).
+  static CachedModel identify(const std::filesystem::path& dir);
+};
 
 // The activation features of one prompt (analysis/activation_features.h, names `prompt.*`),
 // cached by model hash + prompt text. Throws InputError (no tokenizer, prompt too long).
-// Thread-safe; slow on a cache miss (loads the model, one forward pass).
-analysis::FeatureStore prompt_features(const std::filesystem::path& model_dir,
-                                       const std::string& prompt);
+// Thread-safe; not realtime-safe: on a cache miss loads the model and runs one forward pass.
+analysis::FeatureStore prompt_features(const CachedModel& model, const std::string& prompt);
 
 // The features of a prompt dataset (analysis/dataset_features.h, names `dataset.*`), cached by
-// model hash + prompts hash; progress(done, total) on a cache miss. Thread-safe; slow on a miss.
+// model hash + prompts hash; progress(done, total) on a cache miss. Thread-safe; not
+// realtime-safe (a forward pass per prompt on a miss).
 analysis::FeatureStore dataset_features(
-    const std::filesystem::path& model_dir, const analysis::PromptSet& set,
+    const CachedModel& model, const analysis::PromptSet& set,
     const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 // The composer's view of a FeatureStore. get() copies a feature once and keeps it, so the span
