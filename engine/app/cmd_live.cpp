@@ -78,8 +78,8 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   const auto config = model::load_config(session.model / "config.json");
   const int layers = static_cast<int>(config.num_hidden_layers);
   const StoreFeatureSource features(features_for_model(session.model));
-  // A prompt's activations run here, on the control thread that submitted the command (the
-  // scheduler keeps playing the old set meanwhile).
+  // A prompt's activations run here, on the engine's composer thread (the scheduler keeps
+  // playing the old set meanwhile; other commands are answered meanwhile).
   const ModelActivations activations(session.model);
   auto c =
       std::make_shared<music::Composition>(music::compose(session, features, layers, &activations));
@@ -112,13 +112,22 @@ void repl(control::LiveEngine& engine, const std::atomic<bool>& stop) {
       buf.erase(0, nl + 1);
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const auto p = control::parse_command(line);
-      std::string err = p.command ? engine.submit(*p.command) : p.error;
-      if (!err.empty())
-        std::printf("error: %s\n", err.c_str());
-      else if (p.command->kind == control::CommandKind::status)
-        std::printf("%s\n", engine.status_line().c_str());
-      else
-        std::printf("ok %s\n", p.name.c_str());
+      if (!p.command) {
+        std::printf("error: %s\n", p.error.c_str());
+      } else {
+        // A recompose answers later, from the composer thread; the prompt comes back at once.
+        engine.submit(*p.command, [&engine, name = p.name,
+                                   status = p.command->kind ==
+                                            control::CommandKind::status](const std::string& err) {
+          if (!err.empty())
+            std::printf("error: %s\n", err.c_str());
+          else if (status)
+            std::printf("%s\n", engine.status_line().c_str());
+          else
+            std::printf("ok %s\n", name.c_str());
+          std::fflush(stdout);
+        });
+      }
       if (tty) std::fputs("live> ", stdout);
       std::fflush(stdout);
     }
@@ -290,13 +299,13 @@ void run_live(const LiveOpts& o) {
 
   const auto bind = io::parse_ipv4(o.control_bind);
   if (!bind) throw bad_field("live", "--control-bind", "an IPv4 address", o.control_bind);
-  control::OscCommandServer osc(
-      static_cast<std::uint16_t>(o.control_port), *bind, [&](const control::Command& c) {
-        auto err = engine.submit(c);
-        if (err.empty() && c.kind == control::CommandKind::status)
-          std::fprintf(stderr, "live: %s\n", engine.status_line().c_str());
-        return err;
-      });
+  control::OscCommandServer osc(static_cast<std::uint16_t>(o.control_port), *bind,
+                                [&](const control::Command& c, control::Reply reply) {
+                                  if (c.kind == control::CommandKind::status)
+                                    std::fprintf(stderr, "live: %s\n",
+                                                 engine.status_line().c_str());
+                                  engine.submit(c, std::move(reply));
+                                });
   osc.start();
 
   g_stop = false;
@@ -321,6 +330,8 @@ void run_live(const LiveOpts& o) {
       break;
   }
   std::fprintf(stderr, "live: stopping\n");
+  // The composer's replies go out through the OSC port and the terminal: stop it first.
+  engine.stop_composer();
   osc.stop();
   stop_repl = true;
   repl_thread.join();

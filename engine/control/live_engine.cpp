@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -124,45 +125,66 @@ std::string LiveEngine::light(const Command& c) {
   return "";
 }
 
-std::string LiveEngine::submit(const Command& c) {
-  std::lock_guard lock(mutex_);
-  collect_locked();
-  if (auto why = validate(c, context_); !why.empty()) return why;
-  switch (c.kind) {
-    case CommandKind::status:
-      return "";
-    case CommandKind::tempo:
-    case CommandKind::mute:
-    case CommandKind::solo:
-    case CommandKind::quant:
-    case CommandKind::panic:
-      return light(c);
-    case CommandKind::section: {
-      for (const auto& s : current_->sections)
-        if (s.name == c.text) return switch_to(current_, s.begin, /*keep_phase=*/false);
-      return fmt::format("section: no section named '{}'", c.text);
-    }
-    default: {
-      Recomposed r;
-      try {
-        r = recompose_(c);
-      } catch (const std::exception& e) {
-        return e.what();
+void LiveEngine::submit(const Command& c, Reply reply) {
+  std::string answer;
+  bool recomposes = false;
+  {
+    std::lock_guard lock(mutex_);
+    collect_locked();
+    answer = validate(c, context_);
+    if (answer.empty()) {
+      switch (c.kind) {
+        case CommandKind::status:
+          break;
+        case CommandKind::tempo:
+        case CommandKind::mute:
+        case CommandKind::solo:
+        case CommandKind::quant:
+        case CommandKind::panic:
+          answer = light(c);
+          break;
+        case CommandKind::section: {
+          answer = fmt::format("section: no section named '{}'", c.text);
+          for (const auto& s : current_->sections)
+            if (s.name == c.text) answer = switch_to(current_, s.begin, /*keep_phase=*/false);
+          break;
+        }
+        default:
+          recomposes = true;
+          break;
       }
-      if (!r.composition || r.composition->events.empty() || r.composition->length <= Beats(0))
-        return fmt::format("{}: the new composition is empty", command_name(c.kind));
-      // Keep our place in the set: the same composition beat continues in the new one.
-      Beats start(0);
-      if (const auto* p = playing_.load()) {
-        for (const auto& o : programs_)
-          if (o.program.get() == p && o.composition->length == r.composition->length)
-            start = o.start;
-      }
-      current_ = r.composition;
-      context_ = std::move(r.context);
-      return switch_to(current_, start, /*keep_phase=*/true);
     }
   }
+  if (recomposes)
+    composer_.post(
+        static_cast<int>(c.kind), std::string(command_name(c.kind)),
+        [this, c] { return recompose(c); }, std::move(reply));
+  else
+    reply(answer);
+}
+
+std::string LiveEngine::submit(const Command& c) {
+  std::promise<std::string> answer;
+  auto f = answer.get_future();
+  submit(c, [&answer](const std::string& e) { answer.set_value(e); });
+  return f.get();
+}
+
+std::string LiveEngine::recompose(const Command& c) {
+  // Outside the lock: light commands and section jumps go on while this composes.
+  Recomposed r = recompose_(c);
+  if (!r.composition || r.composition->events.empty() || r.composition->length <= Beats(0))
+    return fmt::format("{}: the new composition is empty", command_name(c.kind));
+  std::lock_guard lock(mutex_);
+  // Keep our place in the set: the same composition beat continues in the new one.
+  Beats start(0);
+  if (const auto* p = playing_.load()) {
+    for (const auto& o : programs_)
+      if (o.program.get() == p && o.composition->length == r.composition->length) start = o.start;
+  }
+  current_ = r.composition;
+  context_ = std::move(r.context);
+  return switch_to(current_, start, /*keep_phase=*/true);
 }
 
 void LiveEngine::collect_locked() {

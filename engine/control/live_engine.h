@@ -7,11 +7,12 @@
 //   time, quant and panic at once — lets the timeline follow its peers, ticks the scheduler and
 //   publishes a status snapshot (atomics).
 // - submit() (any control thread: OSC server, REPL; serialized by a mutex on the producer side
-//   only): validates against the running set and either queues a light command or does the
-//   heavy work itself — recompose (prompt, model, reload, pattern, layer, layers) through the
-//   injected Recompose function, or a section jump — builds the Program (looping over the whole
-//   set) and hands it to the scheduler for the next quantum. It returns "" or the reason the
-//   command was refused; a failure leaves the music playing as it was.
+//   only): validates against the running set and either queues a light command, jumps to a
+//   section, or hands a recompose (prompt, model, reload, pattern, layer, layers) to the
+//   engine's composer thread (WorkQueue), which runs the injected Recompose function while the
+//   control thread goes on taking commands. Each new composition becomes a Program (looping over
+//   the whole set) that the scheduler switches to at the next quantum. The reply is "" or the
+//   reason the command was refused; a failure leaves the music playing as it was.
 // - Programs are owned here; the scheduler gives them back (take_retired) and collect() frees
 //   them on the calling (non-realtime) thread.
 // - run(stop) ticks every tick_us on the calling thread until `stop` turns true; finish() then
@@ -29,6 +30,7 @@
 
 #include "control/command.h"
 #include "control/live_filter_sink.h"
+#include "control/work_queue.h"
 #include "core/spsc_queue.h"
 #include "music/composer.h"
 #include "music/instruments.h"
@@ -78,8 +80,8 @@ class LiveTransportOf final : public LiveTransport {
 };
 
 // A new composition for a heavy command (prompt, model, reload, pattern, layer, layers), with
-// the grammar context of the set it belongs to. Runs on a control thread; may take seconds;
-// throws th::Error (bad model, bad pattern, …) to refuse the command.
+// the grammar context of the set it belongs to. Runs on the engine's composer thread, one at a
+// time; may take seconds; throws th::Error (bad model, bad pattern, …) to refuse the command.
 struct Recomposed {
   std::shared_ptr<const music::Composition> composition;
   CommandContext context;
@@ -127,8 +129,19 @@ class LiveEngine {
   // returned. Call before the first tick, on the scheduler thread (or before it starts).
   Beats start(Recomposed set);
 
-  // See the contract. Thread-safe (control threads); blocks while recomposing.
+  // See the contract. Thread-safe (control threads); never waits for a recompose: `reply` is
+  // called before submit returns, except for a recompose, which the composer thread answers
+  // when its program is queued (a newer command of the same kind queued behind a running one
+  // replaces it; the replaced one is answered so).
+  using Reply = WorkQueue::Reply;
+  void submit(const Command& c, Reply reply);
+  // The same, waiting for the answer (tests, scripts). Thread-safe.
   std::string submit(const Command& c);
+  // Recomposes waiting or running. Thread-safe.
+  std::size_t recomposing() const { return composer_.pending(); }
+  // Answers queued recomposes with "the set is ending" and waits for the running one; later
+  // recomposes are refused. Call before whatever the replies reach goes away. Thread-safe.
+  void stop_composer() { composer_.stop(); }
 
   // Scheduler thread; realtime-safe.
   void tick();
@@ -178,6 +191,8 @@ class LiveEngine {
   // Control side, under mutex_.
   std::string switch_to(std::shared_ptr<const music::Composition> c, Beats start, bool keep_phase);
   std::string light(const Command& c);
+  // Composer thread: runs the recompose and switches to its program.
+  std::string recompose(const Command& c);
   void collect_locked();
 
   LiveClock& clock_;
@@ -212,6 +227,9 @@ class LiveEngine {
   std::atomic<std::uint64_t> notes_{0}, late_{0}, silenced_{0}, switches_{0}, open_{0};
   std::atomic<bool> running_pub_{true};
   std::atomic<std::uint64_t> transport_starts_{0};
+
+  // Last member: its worker stops (and joins) before anything it uses is destroyed.
+  WorkQueue composer_;
 };
 
 }  // namespace th::control

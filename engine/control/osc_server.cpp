@@ -26,8 +26,13 @@ void OscCommandServer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void OscCommandServer::reply(const io::UdpEndpoint& to, const io::OscMessage& m) {
+// Any thread: sendto on one UDP socket is safe alongside the server's receive.
+void OscCommandServer::answer(const io::UdpEndpoint& to, const std::string& name,
+                              const std::string& error) {
+  const io::OscMessage m =
+      error.empty() ? io::OscMessage{"/th/ok", {name}} : io::OscMessage{"/th/error", {name, error}};
   socket_.send_to(to, io::encode_message(m));
+  ++answered_;
 }
 
 void OscCommandServer::run() {
@@ -56,19 +61,18 @@ void OscCommandServer::run() {
       continue;
     }
     const ParseResult p = parse_command(*m);
-    std::string error = p.error;
-    if (p.command) {
-      try {
-        error = handler_(*p.command);
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-    }
     ++handled_;
-    if (error.empty())
-      reply(from, {"/th/ok", {p.name}});
-    else
-      reply(from, {"/th/error", {p.name, error}});
+    if (!p.command) {
+      answer(from, p.name, p.error);
+      continue;
+    }
+    try {
+      handler_(*p.command, [this, from, name = p.name](const std::string& error) {
+        answer(from, name, error);
+      });
+    } catch (const std::exception& e) {
+      answer(from, p.name, e.what());
+    }
   }
 }
 

@@ -4,7 +4,9 @@
 // grammar (command.h) and handed to the handler; the sender gets `/th/ok <command>` or
 // `/th/error <command> <message>` (a parse error, or the handler's). Oversized datagrams
 // (> kMaxPacket), malformed OSC, bundles and addresses outside /th/ are dropped with one log
-// line each and no reply. The handler runs on the server thread (it must not block long).
+// line each and no reply. The handler runs on the server thread and must not block: it answers
+// through the Reply it is given, then or later from any thread (a recompose answers when its
+// composition is ready), so one slow command never holds up the next.
 #pragma once
 
 #include <atomic>
@@ -18,8 +20,9 @@
 
 namespace th::control {
 
-// Returns "" on success or the error message for the reply.
-using CommandHandler = std::function<std::string(const Command&)>;
+// Answers one command: "" for ok or the error message. Thread-safe; call it exactly once.
+using Reply = std::function<void(const std::string& error)>;
+using CommandHandler = std::function<void(const Command&, Reply)>;
 
 class OscCommandServer {
  public:
@@ -27,7 +30,8 @@ class OscCommandServer {
 
   // Binds now (port 0: any; see port()). Throws th::Error when the port is taken.
   // Not realtime-safe (socket setup). start()/stop(): from the owning thread only; stop() joins.
-  // port(), dropped(), handled(): thread-safe, realtime-safe.
+  // port(), dropped(), handled() (commands parsed), answered() (replies sent): thread-safe,
+  // realtime-safe. A handler's late reply must come before stop() returns to be sent.
   OscCommandServer(std::uint16_t port, std::uint32_t bind_host, CommandHandler handler);
   ~OscCommandServer();
 
@@ -36,16 +40,17 @@ class OscCommandServer {
   std::uint16_t port() const { return socket_.local().port; }
   std::uint64_t dropped() const { return dropped_.load(); }
   std::uint64_t handled() const { return handled_.load(); }
+  std::uint64_t answered() const { return answered_.load(); }
 
  private:
   void run();
-  void reply(const io::UdpEndpoint& to, const io::OscMessage& m);
+  void answer(const io::UdpEndpoint& to, const std::string& name, const std::string& error);
 
   io::UdpSocket socket_;
   CommandHandler handler_;
   std::thread thread_;
   std::atomic<bool> running_{false};
-  std::atomic<std::uint64_t> dropped_{0}, handled_{0};
+  std::atomic<std::uint64_t> dropped_{0}, handled_{0}, answered_{0};
 };
 
 }  // namespace th::control

@@ -3,7 +3,10 @@
 // bad commands are refused while the music goes on, panic and finish release every voice once.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <future>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -198,6 +201,101 @@ TEST_CASE("live engine: panic releases every sounding voice once, the set goes o
   CHECK(sink.ons("pad").size() == 2);  // the loop came round: the pad started again
   CHECK(engine.filter().open_voices() == 0);
   CHECK(engine.submit(cmd("mute nothing")).find("nothing") != std::string::npos);
+}
+
+TEST_CASE(
+    "live engine: a slow recompose holds up no other command; newer prompts replace queued ones") {
+  sched::ManualClock clock(0);
+  sched::TempoTimeline timeline(120, 0);
+  RecordingSink sink;
+  LiveClockOf<sched::ManualClock> lc(clock);
+  std::promise<void> gate, started;  // the first recompose (prompt "a") signals, then waits
+  std::shared_future<void> opened = gate.get_future().share();
+  std::mutex seen_mu;
+  std::vector<std::string> seen;  // prompts composed, in order
+  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
+                    [&](const Command& c) -> Recomposed {
+                      {
+                        std::lock_guard lock(seen_mu);
+                        seen.push_back(c.text);
+                      }
+                      if (c.text == "a") {
+                        started.set_value();
+                        opened.wait();
+                      }
+                      return {set(c.text == "a" ? 12 : 24), context()};
+                    });
+  engine.start({set(), context()});
+
+  std::map<std::string, std::promise<std::string>> replies;
+  const auto prompt = [&](const std::string& text) {
+    engine.submit(cmd("prompt " + text),
+                  [&replies, text](const std::string& e) { replies[text].set_value(e); });
+  };
+  for (const auto* t : {"a", "b", "c"}) replies[t];  // the promises exist before any reply
+  const auto run_to = [&](sched::HostMicros t) {
+    while (clock.now() < t) {
+      clock.advance(5'000);
+      engine.tick();
+      engine.collect();
+    }
+  };
+  run_to(kSecond);  // beat 2
+  prompt("a");
+  REQUIRE(started.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  // While "a" composes: light commands and section jumps are answered at once (bounded waits:
+  // a blocked engine fails here instead of hanging the suite).
+  auto light = std::async(std::launch::async, [&] {
+    return engine.submit(cmd("mute hat")) + engine.submit(cmd("section B"));
+  });
+  REQUIRE(light.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(light.get() == "");
+  prompt("b");
+  prompt("c");  // replaces "b", which has not started
+  auto b = replies["b"].get_future();
+  REQUIRE(b.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(b.get() == "prompt: replaced by a newer prompt");
+  CHECK(engine.recomposing() == 2);  // "a" running, "c" queued
+  run_to(5 * kSecond / 2);           // beat 5: section B since beat 4
+  gate.set_value();
+  auto a = replies["a"].get_future(), c = replies["c"].get_future();
+  REQUIRE(a.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  REQUIRE(c.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(a.get() == "");
+  CHECK(c.get() == "");
+  {
+    std::lock_guard lock(seen_mu);
+    CHECK(seen == std::vector<std::string>{"a", "c"});
+  }
+  CHECK(engine.recomposing() == 0);
+
+  run_to(6 * kSecond);  // beat 12
+  engine.finish();
+  // Beats 0-3: section A; 4-7: section B from its top (36 + 8 …); from beat 8 the last
+  // composed set (+24), both composed sets arriving for the same boundary, in the composition's
+  // place: beat 12 of it.
+  const auto kicks = sink.ons("kick");
+  REQUIRE(kicks.size() >= 12);
+  for (int b = 0; b < 4; ++b) CHECK(kicks[b].pitch == 36 + b);
+  for (int b = 4; b < 8; ++b) CHECK(kicks[b].pitch == 36 + 4 + b);
+  for (int b = 8; b < 12; ++b) CHECK(kicks[b].pitch == 36 + 4 + b + 24);
+  CHECK(engine.scheduler_stats().switches == 2);
+  CHECK(engine.filter().open_voices() == 0);
+}
+
+TEST_CASE("live engine: recomposes after stop_composer are refused") {
+  sched::ManualClock clock(0);
+  sched::TempoTimeline timeline(120, 0);
+  RecordingSink sink;
+  LiveClockOf<sched::ManualClock> lc(clock);
+  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
+                    [](const Command&) -> Recomposed {
+                      return {set(12), context()};
+                    });
+  engine.start({set(), context()});
+  engine.stop_composer();
+  CHECK(engine.submit(cmd("prompt late")) == "the set is ending");
+  CHECK(engine.submit(cmd("mute hat")) == "");
 }
 
 }  // namespace th::control

@@ -28,11 +28,10 @@ std::optional<io::OscMessage> ask(io::UdpSocket& s, std::uint16_t port,
 TEST_CASE("osc server: replies ok and error, drops junk") {
   std::mutex mu;
   std::vector<Command> got;
-  OscCommandServer server(0, 0x7f000001, [&](const Command& c) -> std::string {
+  OscCommandServer server(0, 0x7f000001, [&](const Command& c, const Reply& reply) {
     std::lock_guard lock(mu);
     got.push_back(c);
-    if (c.kind == CommandKind::section && c.text == "nowhere") return "section: no such section";
-    return "";
+    reply(c.kind == CommandKind::section && c.text == "nowhere" ? "section: no such section" : "");
   });
   server.start();
   io::UdpSocket client;
@@ -80,6 +79,40 @@ TEST_CASE("osc server: replies ok and error, drops junk") {
   CHECK(got[0].bpm == 140);
   CHECK(got[1].kind == CommandKind::section);
   CHECK(got[2].kind == CommandKind::panic);
+}
+
+TEST_CASE("osc server: a command answered later holds up none after it") {
+  std::mutex mu;
+  Reply held;  // the prompt's answer, given only after the tempo was answered
+  OscCommandServer server(0, 0x7f000001, [&](const Command& c, Reply reply) {
+    std::lock_guard lock(mu);
+    if (c.kind == CommandKind::prompt)
+      held = std::move(reply);
+    else
+      reply("");
+  });
+  server.start();
+  io::UdpSocket client;
+  const auto port = server.port();
+  const auto prompt = io::encode_message({"/th/prompt", {std::string("sing")}});
+  client.send_to({0x7f000001, port}, prompt);
+  auto r = ask(client, port, io::encode_message({"/th/tempo", {140.0f}}));
+  REQUIRE(r);
+  CHECK(*r == io::OscMessage{"/th/ok", {std::string("tempo")}});
+  {
+    std::lock_guard lock(mu);
+    REQUIRE(held);
+    held("prompt: the model said no");  // from this thread, as a composer thread would
+  }
+  std::array<std::byte, 4096> buf;
+  const auto n = client.receive(buf, 2000);
+  REQUIRE(n);
+  CHECK(io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr) ==
+        io::OscMessage{"/th/error",
+                       {std::string("prompt"), std::string("prompt: the model said no")}});
+  server.stop();
+  CHECK(server.handled() == 2);
+  CHECK(server.answered() == 2);
 }
 
 }  // namespace th::control

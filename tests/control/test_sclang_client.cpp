@@ -79,12 +79,12 @@ TEST_CASE("sclang client: every command through the TensorHaus class, replies po
   engine.start({set(), context()});
   std::mutex mu;
   std::vector<Command> received;
-  OscCommandServer server(0, 0x7f000001, [&](const Command& c) {
+  OscCommandServer server(0, 0x7f000001, [&](const Command& c, Reply reply) {
     {
       std::lock_guard lock(mu);
       received.push_back(c);
     }
-    return engine.submit(c);
+    engine.submit(c, std::move(reply));
   });
   server.start();
 

@@ -1,7 +1,8 @@
 // `tensorhaus live` end to end against a real scsynth under a dummy JACK server: the set plays
 // for a few seconds (--duration), /th/tempo and /th/section sent over loopback are answered
-// /th/ok (a bad section /th/error), the program exits 0, and afterwards the server holds the mix
-// only — every voice was released. Bounded waits on real processes; counts and order, not timing.
+// /th/ok (a bad section /th/error), a prompt recomposes without holding up the port, the program
+// exits 0, and afterwards the server holds the mix only — every voice was released. Bounded waits
+// on real processes; counts and order, not timing.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -48,7 +49,7 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
       "cd " + test::source_dir().string() + " && TH_CACHE_DIR=" + (dir / "cache").string() +
       " timeout 120 " + test::tensorhaus_bin().string() +
       " live sessions/demo.toml --scsynth 127.0.0.1:" + std::to_string(server.endpoint().port) +
-      " --control-port " + std::to_string(control) + " --quantum 1 --duration 8 < /dev/null > " +
+      " --control-port " + std::to_string(control) + " --quantum 1 --duration 10 < /dev/null > " +
       (dir / "out.txt").string() + " 2> " + (dir / "err.txt").string();
   std::thread runner;
   int status = -1;
@@ -72,6 +73,19 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
   const auto s = ask(client, control, {"/th/section", {std::string("house")}});
   REQUIRE(s);
   CHECK(s->address == "/th/ok");
+  // A prompt recomposes the set (a forward pass per section) on the composer thread: the
+  // status sent right after it is answered first, the prompt when its set is ready.
+  REQUIRE(client.send_to({0x7f000001, control},
+                         io::encode_message(io::OscMessage{
+                             "/th/prompt", {std::string("And God said, Let there be light")}})));
+  const auto first = ask(client, control, {"/th/status", {}});
+  REQUIRE(first);
+  CHECK(*first == io::OscMessage{"/th/ok", {std::string("status")}});
+  std::array<std::byte, 2048> buf;
+  const auto n = client.receive(buf, 20000);
+  REQUIRE(n);
+  CHECK(io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr) ==
+        io::OscMessage{"/th/ok", {std::string("prompt")}});
   const auto bad = ask(client, control, {"/th/section", {std::string("nowhere")}});
   REQUIRE(bad);
   CHECK(bad->address == "/th/error");
