@@ -6,7 +6,6 @@
 // Threads: main (housekeeping, signals), scheduler (LiveEngine::run), OSC server, REPL, the
 // server supervisor, Link's own. SIGINT/SIGTERM end the set with every voice released.
 #include <fmt/format.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,6 +25,7 @@
 #include "control/live_event_log.h"
 #include "control/osc_server.h"
 #include "control/tee_sink.h"
+#include "control/terminal_repl.h"
 #include "core/error.h"
 #include "io/link_timeline.h"
 #include "io/live_mix.h"
@@ -93,45 +93,6 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   for (const auto& g : table.groups()) r.context.instruments.push_back(g.name);
   r.composition = std::move(c);
   return r;
-}
-
-// Lines from stdin, polled so the thread notices the end of the set. Not a tty: plain lines.
-void repl(control::LiveEngine& engine, const std::atomic<bool>& stop) {
-  const bool tty = ::isatty(0);
-  std::string buf;
-  if (tty) std::fputs("live> ", stdout), std::fflush(stdout);
-  while (!stop.load()) {
-    pollfd p{0, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char chunk[512];
-    const auto n = ::read(0, chunk, sizeof chunk);
-    if (n <= 0) return;  // end of input: the set plays on (stop with a signal or --duration)
-    buf.append(chunk, static_cast<std::size_t>(n));
-    for (auto nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n')) {
-      const std::string line = buf.substr(0, nl);
-      buf.erase(0, nl + 1);
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const auto p = control::parse_command(line);
-      if (!p.command) {
-        std::printf("error: %s\n", p.error.c_str());
-      } else {
-        // A recompose answers later, from the composer thread; the prompt comes back at once.
-        engine.submit(*p.command, [&engine, name = p.name,
-                                   status = p.command->kind ==
-                                            control::CommandKind::status](const std::string& err) {
-          if (!err.empty())
-            std::printf("error: %s\n", err.c_str());
-          else if (status)
-            std::printf("%s\n", engine.status_line().c_str());
-          else
-            std::printf("ok %s\n", name.c_str());
-          std::fflush(stdout);
-        });
-      }
-      if (tty) std::fputs("live> ", stdout);
-      std::fflush(stdout);
-    }
-  }
 }
 
 void run_live(const LiveOpts& o) {
@@ -316,7 +277,8 @@ void run_live(const LiveOpts& o) {
 
   std::atomic<bool> stop_sched{false}, stop_repl{false};
   std::thread scheduler([&] { engine.run(stop_sched); });
-  std::thread repl_thread([&] { repl(engine, stop_repl); });
+  control::TerminalRepl repl(engine);
+  std::thread repl_thread([&] { repl.run(stop_repl); });
   std::fprintf(stderr, "live: playing at %.1f BPM%s; commands on udp %s:%u and here\n", bpm,
                link ? " (Link)" : "", o.control_bind.c_str(), osc.port());
   const auto t0 = std::chrono::steady_clock::now();

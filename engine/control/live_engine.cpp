@@ -193,6 +193,11 @@ void LiveEngine::collect_locked() {
   }
 }
 
+CommandContext LiveEngine::context() const {
+  std::lock_guard lock(mutex_);
+  return context_;
+}
+
 void LiveEngine::collect() {
   std::lock_guard lock(mutex_);
   collect_locked();

@@ -154,6 +154,8 @@ class LiveEngine {
 
   // Thread-safe snapshot (allocates).
   LiveStatus status() const;
+  // What the running set offers (layers, sections, patterns, instruments). Thread-safe copy.
+  CommandContext context() const;
   std::string status_line() const;
   // Scheduler thread only (tests).
   const sched::SchedulerStats& scheduler_stats() const { return scheduler_.stats(); }
