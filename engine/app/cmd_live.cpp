@@ -21,6 +21,7 @@
 
 #include "app/commands.h"
 #include "app/compose_pipeline.h"
+#include "control/command_log.h"
 #include "control/live_engine.h"
 #include "control/live_event_log.h"
 #include "control/osc_server.h"
@@ -190,8 +191,10 @@ void run_live(const LiveOpts& o) {
     midi_sink->assign(first.composition->events);
     outputs.add(*midi_sink);
   }
-  // The log of what was sent, beside the recording (FILE.events.jsonl): `render --events`.
+  // The log of what was sent, beside the recording (FILE.events.jsonl): `render --events`;
+  // and of the commands received (FILE.commands.jsonl).
   std::unique_ptr<control::LiveEventLog> event_log;
+  std::unique_ptr<control::CommandLog> command_log;
   std::ofstream event_file;
   fs::path event_path;
   if (!record.empty()) {
@@ -201,6 +204,8 @@ void run_live(const LiveOpts& o) {
     event_log =
         std::make_unique<control::LiveEventLog>(table, *timeline, first.composition->beats_per_bar);
     outputs.add(*event_log);
+    command_log = std::make_unique<control::CommandLog>(
+        record.parent_path() / (record.stem().string() + ".commands.jsonl"), host_now, *timeline);
   }
 
   control::LiveEngineOptions eo;
@@ -255,7 +260,14 @@ void run_live(const LiveOpts& o) {
   if (event_log) {
     event_log->set_origin(start_beat, timeline->time_at_beat(start_beat));
     event_log->set_section_of([&engine](Beats b) { return engine.section_at(b); });
+    command_log->set_origin(start_beat, timeline->time_at_beat(start_beat));
   }
+  // Every command, from the port or the terminal, through the command log when recording.
+  const auto submit = [&engine, &command_log](const control::Command& c, std::string_view source,
+                                              control::Reply reply) {
+    if (command_log) reply = command_log->wrap(c, source, std::move(reply));
+    engine.submit(c, std::move(reply));
+  };
   if (midi_sink) midi_sink->start(start_beat);
 
   const auto bind = io::parse_ipv4(o.control_bind);
@@ -278,6 +290,9 @@ void run_live(const LiveOpts& o) {
   std::atomic<bool> stop_sched{false}, stop_repl{false};
   std::thread scheduler([&] { engine.run(stop_sched); });
   control::TerminalRepl repl(engine);
+  repl.set_submit([&submit](const control::Command& c, control::Reply r) {
+    submit(c, "terminal", std::move(r));
+  });
   std::thread repl_thread([&] { repl.run(stop_repl); });
   std::fprintf(stderr, "live: playing at %.1f BPM%s; commands on udp %s:%u and here\n", bpm,
                link ? " (Link)" : "", o.control_bind.c_str(), osc.port());

@@ -212,6 +212,26 @@ ParseResult parse_command(const io::OscMessage& m) {
   return build(words, rest);
 }
 
+std::string command_line(const Command& c) {
+  const std::string_view name = command_name(c.kind);
+  switch (c.kind) {
+    case CommandKind::layer:
+      return fmt::format("{} {}", name, c.a);
+    case CommandKind::layers:
+      return fmt::format("{} {} {}", name, c.a, c.b);
+    case CommandKind::tempo:
+      return fmt::format("{} {}", name, c.bpm);
+    case CommandKind::quant:
+      return c.a == 0 ? "quant now" : c.a < 0 ? "quant bar" : fmt::format("quant {}", c.a);
+    case CommandKind::reload:
+    case CommandKind::status:
+    case CommandKind::panic:
+      return std::string(name);
+    default:
+      return fmt::format("{} {}", name, c.text);
+  }
+}
+
 std::string validate(const Command& c, const CommandContext& ctx) {
   switch (c.kind) {
     case CommandKind::layer:

@@ -46,7 +46,9 @@ TerminalRepl::TerminalRepl(LiveEngine& engine, int in_fd, std::FILE* out)
       in_(in_fd),
       out_(out),
       tty_(::isatty(in_fd) == 1),
-      editor_(command_completer([&engine] { return engine.context(); })) {}
+      editor_(command_completer([&engine] { return engine.context(); })),
+      submit_(
+          [&engine](const Command& c, LiveEngine::Reply r) { engine.submit(c, std::move(r)); }) {}
 
 std::filesystem::path TerminalRepl::history_file() {
   if (const char* h = std::getenv("TH_HISTORY"); h && *h) return h;
@@ -78,7 +80,7 @@ void TerminalRepl::line(const std::string& text) {
   if (!p.command) return print("error: " + p.error);
   const bool status = p.command->kind == CommandKind::status;
   // A recompose answers later, from the composer thread: the prompt comes back at once.
-  engine_.submit(*p.command, [this, status, name = p.name](const std::string& err) {
+  submit_(*p.command, [this, status, name = p.name](const std::string& err) {
     if (!err.empty())
       print("error: " + err);
     else if (status)

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ class TerminalRepl {
   void run(const std::atomic<bool>& stop);
   // Prints a line above the one being edited. Thread-safe.
   void print(std::string_view text);
+  // Where parsed lines go (default: the engine's submit), e.g. through a CommandLog first.
+  // Before run().
+  using Submit = std::function<void(const Command&, LiveEngine::Reply)>;
+  void set_submit(Submit s) { submit_ = std::move(s); }
 
   // $TH_HISTORY, else $XDG_STATE_HOME/tensorhaus/history, else ~/.local/state/tensorhaus/history.
   static std::filesystem::path history_file();
@@ -45,6 +50,7 @@ class TerminalRepl {
   bool tty_;
   std::mutex mutex_;  // out_ and editor_
   LineEditor editor_;
+  Submit submit_;
 };
 
 }  // namespace th::control

@@ -48,7 +48,15 @@ TEST_CASE("command: every REPL form parses exactly") {
     REQUIRE(r.command);
     CHECK(*r.command == want);
     CHECK(r.name == command_name(want.kind));
+    // And back: the line a log writes parses to the same command.
+    const auto back = parse_command(command_line(want));
+    REQUIRE(back.command);
+    CHECK(*back.command == want);
   }
+  CHECK(command_line(cmd(CommandKind::quant, -1)) == "quant bar");
+  CHECK(command_line(cmd(CommandKind::layers, 2, 5)) == "layers 2 5");
+  CHECK(command_line(cmd(CommandKind::prompt, 0, 0, 0, "the  quick fox")) ==
+        "prompt the  quick fox");
 }
 
 TEST_CASE("command: malformed forms are rejected with the reason") {
