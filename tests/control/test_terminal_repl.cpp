@@ -110,7 +110,9 @@ TEST_CASE("terminal repl: on a pty, completion, history and replies above the li
     seen.clear();
     send(master, "\x1b[A");
     read_until(master, seen, "section nowhere");
-    send(master, "\x7f\x7f\x7f\x7f\x7f\x7f\x7f" "intro\r");
+    send(master,
+         "\x7f\x7f\x7f\x7f\x7f\x7f\x7f"
+         "intro\r");
     read_until(master, seen, "ok section");
     // Every reply line is cleared and the prompt drawn again after it.
     CHECK(seen.find("\r\x1b[Kok section") != std::string::npos);
