@@ -277,7 +277,7 @@ void run_live(const LiveOpts& o) {
                                   if (c.kind == control::CommandKind::status)
                                     std::fprintf(stderr, "live: %s\n",
                                                  engine.status_line().c_str());
-                                  engine.submit(c, std::move(reply));
+                                  submit(c, "osc", std::move(reply));
                                 });
   osc.start();
 

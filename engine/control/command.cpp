@@ -222,7 +222,10 @@ std::string command_line(const Command& c) {
     case CommandKind::tempo:
       return fmt::format("{} {}", name, c.bpm);
     case CommandKind::quant:
-      return c.a == 0 ? "quant now" : c.a < 0 ? "quant bar" : fmt::format("quant {}", c.a);
+      return c.a == 0   ? "quant now"
+             : c.a < 0  ? "quant bar"
+             : c.a == 1 ? "quant beat"
+                        : fmt::format("quant {}", c.a);
     case CommandKind::reload:
     case CommandKind::status:
     case CommandKind::panic:

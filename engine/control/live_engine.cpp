@@ -66,9 +66,10 @@ Beats LiveEngine::start(Recomposed set) {
   auto program = sched::make_program(*current_, /*loop=*/true);
   const sched::Program* p = program.get();
   programs_.push_back({std::move(program), current_, Beats(0)});
-  // The set starts on a quantum boundary: with Link, that is where the peers' bar starts.
+  // The set starts on a quantum boundary (with Link, where the peers' bar starts) that its
+  // first notes can still reach in time: none before now + lookahead.
   const int q = std::max(1, quantum_beats(quantum_));
-  const Beats now = timeline_.beat_at_time(clock_.now());
+  const Beats now = timeline_.beat_at_time(clock_.now() + options_.lookahead_us);
   const Beats qb(q);
   const Beats at = qb * Beats((now / qb).ceil_int());
   scheduler_.start(p, at);

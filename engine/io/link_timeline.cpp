@@ -127,8 +127,11 @@ void LinkTimeline::follow(sched::HostMicros horizon) {
   const auto state = impl_->link.captureAudioSessionState();
   playing_ = state.isPlaying();
   const Segment& cur = segments_[last_];
-  Beats b(beat_at_time(horizon).floor_int() + 1);
-  if (b < cur.beat) b = Beats(cur.beat.ceil_int());
+  // From the first grid step not yet sent: Link's timeline is one line, so a peer's change
+  // holds from the moment it was made; waiting for our next whole beat would play up to a beat
+  // of notes on the old grid (60 ms off at 120 → 140 BPM).
+  Beats b = beat_at_time(horizon) + Beats(1, sched::kBeatGrid);
+  if (b < cur.beat) b = cur.beat;
   const sched::HostMicros ours = time_at_beat(b);
   // Link's beat with the same phase as our beat b, nearest to where we expect b.
   const double q = quantum_;

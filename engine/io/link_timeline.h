@@ -8,7 +8,8 @@
 // - Like TempoTimeline, the map is a short list of anchored segments (beat, host time, BPM),
 //   so notes already sent keep their times. set_tempo (ours) adds a segment and commits the
 //   tempo to Link at that beat's time; follow() (once per tick) adopts the peers' tempo or a
-//   phase correction from the first whole beat after the scheduler's horizon. beat_at_time is
+//   phase correction from the first grid step after the scheduler's horizon (notes already
+//   sent keep their times; the next one is on the peers' grid). beat_at_time is
 //   monotonic across segment changes (clamped to the next segment's beat).
 // - Start/stop sync is enabled: playing() is the session's transport, set_playing() ours.
 // Link itself runs its own threads (discovery on every interface that is up: see

@@ -147,8 +147,9 @@ void ScsynthClient::run(std::span<const OscMessage> messages, int timeout_ms) {
 void ScsynthClient::poll(int wait_ms) {
   await(0, {});  // drain what arrived
   send(sc::status());
-  if (wait_ms > 0)
-    await(wait_ms, [](const ScsynthReply& r) { return r.kind == ReplyKind::status; });
+  // The whole wait, not just until the reply: a caller looping on poll() then asks once per
+  // wait_ms instead of as fast as the server answers.
+  if (wait_ms > 0) await(wait_ms, {});
 }
 
 }  // namespace th::io

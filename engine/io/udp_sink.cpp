@@ -70,9 +70,9 @@ void UdpSink::send_current() {
   if (socket_.send_to(server_, std::span<const std::byte>(packet_.data(), size_))) {
     ++stats_.packets;
     stats_.bytes += size_;
-    // The live engine's host clock is the steady clock (Link's host time is too).
+    // On the map's own host clock: Link's (CLOCK_MONOTONIC_RAW) is not the steady clock.
     const double lead_ms =
-        static_cast<double>(clock_map_.ntp_to_host(timetag_) - sched::SteadyClock{}.now()) / 1e3;
+        static_cast<double>(clock_map_.ntp_to_host(timetag_) - clock_map_.host_now()) / 1e3;
     std::size_t bin = 0;
     while (bin < UdpSinkStats::kLeadEdgesMs.size() && lead_ms >= UdpSinkStats::kLeadEdgesMs[bin])
       ++bin;

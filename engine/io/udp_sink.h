@@ -28,8 +28,8 @@ struct UdpSinkStats {
   std::uint64_t bytes = 0;
   std::uint64_t send_failures = 0;  // datagrams the kernel refused (server gone, buffer full)
   std::uint64_t messages = 0;
-  // How far ahead of its timetag each bundle left (timetag − steady clock at send, latency
-  // included): counts per bin of kLeadEdgesMs (bin i: edges[i−1] <= lead < edges[i]; bin 0:
+  // How far ahead of its timetag each bundle left (timetag − the ClockMap's host clock at send,
+  // latency included): counts per bin of kLeadEdgesMs (bin i: edges[i−1] <= lead < edges[i]; bin 0:
   // already late; the last bin: >= the last edge), and the smallest lead seen.
   static constexpr std::array<double, 8> kLeadEdgesMs{0, 5, 10, 20, 30, 40, 50, 75};
   std::array<std::uint64_t, kLeadEdgesMs.size() + 1> lead_bins{};

@@ -46,6 +46,9 @@ class ClockMap {
   HostMicros ntp_to_host(NtpTime ntp) const;
   // Current offset wall − host in nanoseconds. Thread-safe; realtime-safe.
   int64_t offset_ns() const { return offset_ns_.load(std::memory_order_acquire); }
+  // Now on the host clock this map converts from (Link's with Link, else the steady clock).
+  // Thread-safe; realtime-safe.
+  HostMicros host_now() const { return sources_.host(); }
 
  private:
   Sources sources_;

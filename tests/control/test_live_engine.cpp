@@ -81,11 +81,13 @@ Command cmd(const std::string& line) {
 }
 
 constexpr sched::HostMicros kSecond = 1'000'000;
+// One lookahead before beat 0: the first boundary the set can reach in time is beat 0.
+constexpr sched::HostMicros kStart = -50'000;
 
 }  // namespace
 
 TEST_CASE("live engine: commands take effect at the quantum, exactly") {
-  sched::ManualClock clock(0);
+  sched::ManualClock clock(kStart);
   sched::TempoTimeline timeline(120, 0);
   RecordingSink sink;
   int recomposes = 0;
@@ -165,7 +167,7 @@ TEST_CASE("live engine: commands take effect at the quantum, exactly") {
 }
 
 TEST_CASE("live engine: panic releases every sounding voice once, the set goes on") {
-  sched::ManualClock clock(0);
+  sched::ManualClock clock(kStart);
   sched::TempoTimeline timeline(120, 0);
   RecordingSink sink;
   LiveClockOf<sched::ManualClock> lc(clock);
@@ -205,7 +207,7 @@ TEST_CASE("live engine: panic releases every sounding voice once, the set goes o
 
 TEST_CASE(
     "live engine: a slow recompose holds up no other command; newer prompts replace queued ones") {
-  sched::ManualClock clock(0);
+  sched::ManualClock clock(kStart);
   sched::TempoTimeline timeline(120, 0);
   RecordingSink sink;
   LiveClockOf<sched::ManualClock> lc(clock);
@@ -284,7 +286,7 @@ TEST_CASE(
 }
 
 TEST_CASE("live engine: recomposes after stop_composer are refused") {
-  sched::ManualClock clock(0);
+  sched::ManualClock clock(kStart);
   sched::TempoTimeline timeline(120, 0);
   RecordingSink sink;
   LiveClockOf<sched::ManualClock> lc(clock);
