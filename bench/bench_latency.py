@@ -136,9 +136,10 @@ def analyze(wav):
     start = first - min(e["seconds"] for e in events)
     hits = onsets(env, env_rate, floor)
     # Each scheduled drum hit's distance to the nearest onset heard, with the recording put on
-    # the set's clock by its first sound. That map is not one line: under the dummy JACK
-    # driver the server drops a period now and then (an xrun), and the recording jumps ahead
-    # by it. So each un-mute is timed against the hits around it (a local median offset).
+    # the set's clock by its first sound. That map is not one line: the dummy JACK driver's
+    # sample clock wanders against the host's (steps of ~10 ms, tens of ms over a minute, seen
+    # in the hits' residuals), so each un-mute is timed against the hits around it (a local
+    # median offset).
     residual = {}
     for s in drums:
         k = np.searchsorted(hits, start + s)
@@ -170,7 +171,7 @@ def analyze(wav):
                      for t0 in range(0, int(max(drums)), 5)])
     print(f"calibration: {len(residual)} of {len(drums)} drum hits found; the recording's offset "
           f"to the set clock moved by {np.nansum(np.abs(steps)) * 1000:.1f} ms over the set "
-          f"(dropped server periods)")
+          f"(the dummy JACK server's sample clock against the host's)")
     print(f"tempo {TEMPO} BPM (beat {BEAT * 1000:.1f} ms, bar {4 * BEAT * 1000:.1f} ms), "
           f"lookahead 50 ms, {CYCLES} un-mutes per quantization; recording {len(x) / rate:.1f} s")
     print("quant | command→sound ms: min / mean / max | wait (scheduled−arrival) mean | "
