@@ -66,6 +66,8 @@ void register_compose(CLI::App& app) {
     fmt::print("{}: {} events, {} bars, {:.1f} s → {} and {}\n", c.session, c.events.size(),
                (c.length / Beats(c.beats_per_bar)).ceil_int(), c.seconds_at(c.length),
                midi.string(), (out / "events.jsonl").string());
+    fmt::print(stderr, "compose: model features {:.3f} s, composition {:.3f} s\n",
+               r.features_seconds, r.compose_seconds);
     if (!o->pictures.empty())
       for (const auto& png :
            write_composition_pictures(c, r.features->store(), o->pictures,

@@ -1,5 +1,7 @@
 #include "app/compose_pipeline.h"
 
+#include <chrono>
+
 #include <cstdlib>
 
 #include "analysis/prompt_set.h"
@@ -52,9 +54,17 @@ ComposeResult compose_session(const std::filesystem::path& session_file,
   if (model_override) r.session.model = *model_override;
   const auto config = model::load_config(r.session.model / "config.json");
   r.num_layers = static_cast<int>(config.num_hidden_layers);
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point a) {
+    return std::chrono::duration<double>(Clock::now() - a).count();
+  };
+  auto t = Clock::now();
   r.features = std::make_shared<const StoreFeatureSource>(features_for_model(r.session.model));
+  r.features_seconds = seconds(t);
+  t = Clock::now();
   const ModelActivations activations(r.session.model);
   r.composition = music::compose(r.session, *r.features, r.num_layers, &activations);
+  r.compose_seconds = seconds(t);
   return r;
 }
 

@@ -42,6 +42,9 @@ struct ComposeResult {
   music::Composition composition;
   std::shared_ptr<const StoreFeatureSource> features;
   int num_layers = 0;
+  // Wall seconds: the model's features from the cache (or the analysis on a miss), and the
+  // composition itself (cached prompt/dataset features included).
+  double features_seconds = 0, compose_seconds = 0;
 };
 
 // The folder that relative session paths fall back to (the project root). Thread-safe.

@@ -222,3 +222,44 @@ TEST_CASE("compose: a bad pattern file is an error naming file and line", "[app]
   CHECK(r.err.find("patterns/acid.toml:5") != std::string::npos);
   CHECK(r.err.find("row_normz") != std::string::npos);
 }
+
+TEST_CASE("compose: the feature cache remembers a model's hash and never serves a changed one",
+          "[app][compose]") {
+  const auto scratch = th::test::scratch("compose_cache_memo");
+  const auto model = scratch / "model";
+  fs::remove_all(model);
+  fs::create_directories(model);
+  for (const auto& e : fs::directory_iterator(th::test::shared_data("models/stories260K-hf")))
+    fs::copy(e.path(), model / e.path().filename());
+  const auto session = (th::test::source_dir() / "sessions/acid.toml").string();
+  const auto cached = [&](const std::string& prefix) {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(scratch / "cache"))
+      if (e.path().filename().string().starts_with(prefix))
+        names.insert(e.path().filename().string());
+    return names;
+  };
+  const auto compose_into = [&](const std::string& out) {
+    const auto r = run(
+        "compose " + session + " --out " + (scratch / out).string() + " --model " + model.string(),
+        scratch);
+    REQUIRE(r.code == 0);
+    return slurp(scratch / out / "events.jsonl");
+  };
+  const auto first = compose_into("a");
+  REQUIRE(cached("hash-").size() == 1);
+  REQUIRE(cached("features-").size() == 1);
+  // Unchanged files: the remembered hash, the same features, the same music.
+  CHECK(compose_into("b") == first);
+  CHECK(cached("hash-").size() == 1);
+  CHECK(cached("features-").size() == 1);
+
+  // One weight changed in place (same size): a new stamp, a new content hash, new features.
+  const auto weights = model / "model.safetensors";
+  std::string bytes = slurp(weights);
+  bytes[bytes.size() - 3] = static_cast<char>(bytes[bytes.size() - 3] ^ 0x40);
+  std::ofstream(weights, std::ios::binary | std::ios::trunc) << bytes;
+  compose_into("c");
+  CHECK(cached("hash-").size() == 2);
+  CHECK(cached("features-").size() == 2);
+}
