@@ -9,6 +9,7 @@
 #include <exception>
 #include <mutex>
 #include <numeric>
+#include <span>
 
 #include "analysis/stats.h"
 #include "model/hf_config.h"
@@ -29,13 +30,21 @@ constexpr std::array kMlpRoles{CurveRole{Role::Gate, "gate_proj"}, CurveRole{Rol
                                CurveRole{Role::Down, "down_proj"}};
 
 // "model.layers.3.mlp.down_proj.weight" → "layers.3.mlp.down_proj"; the embedding is "embed".
-// A fused slice appends its role: "layers.3.self_attn.qkv_proj.q".
+// A fused slice takes the unfused name of its role ("layers.3.self_attn.qkv_proj.weight"'s q rows
+// → "layers.3.self_attn.q_proj"), so patterns address every architecture alike.
 std::string feature_key(const model::TensorRole& r) {
   if (r.role == Role::Embed) return "embed";
   std::string k = r.name;
   if (k.rfind("model.", 0) == 0) k.erase(0, 6);
   if (k.size() > 7 && k.compare(k.size() - 7, 7, ".weight") == 0) k.erase(k.size() - 7);
-  if (r.fused) k += "." + std::string(model::role_name(r.role));
+  if (r.fused) {
+    k.erase(k.rfind('.') + 1);
+    for (const auto& roles :
+         {std::span<const CurveRole>(kAttnRoles), std::span<const CurveRole>(kMlpRoles)})
+      for (const auto& c : roles)
+        if (c.role == r.role) return k + c.name;
+    k += model::role_name(r.role);
+  }
   return k;
 }
 

@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when the analysis changes what it stores, so stale caches are not read.
-constexpr int kFeatureCacheVersion = 1;
+constexpr int kFeatureCacheVersion = 2;  // 2: fused slices under their unfused names
 
 fs::path cache_dir() {
   if (const char* d = std::getenv("TH_CACHE_DIR")) return d;

@@ -263,3 +263,30 @@ TEST_CASE("compose: the feature cache remembers a model's hash and never serves 
   CHECK(cached("hash-").size() == 2);
   CHECK(cached("features-").size() == 2);
 }
+
+TEST_CASE("compose: every weight genre plays the tiny Phi-3 (fused tensors) and Gemma 3 models",
+          "[app][compose]") {
+  const auto scratch = th::test::scratch("compose_architectures");
+  for (const std::string arch : {"phi3-tiny", "gemma3-tiny"}) {
+    for (const std::string genre : {"acid", "house", "opera", "suite"}) {
+      INFO(arch << " " << genre);
+      const auto out = scratch / (arch + "-" + genre);
+      const auto r =
+          run("compose " + (th::test::source_dir() / "sessions" / (genre + ".toml")).string() +
+                  " --out " + out.string() + " --model " +
+                  th::test::test_data("model/" + arch).string(),
+              scratch);
+      INFO(r.err);
+      REQUIRE(r.code == 0);
+      const auto ev = events(out / "events.jsonl");
+      CHECK(ev.size() >= 40);
+      // Phi-3's fused q rows are addressed as q_proj, like every other architecture's.
+      if (genre == "house") {
+        bool q = false;
+        for (const auto& e : ev)
+          q = q || e["provenance"].dump().find("self_attn.q_proj") != std::string::npos;
+        CHECK(q);
+      }
+    }
+  }
+}
