@@ -1,6 +1,9 @@
 #include "control/osc_server.h"
 
+#include <fmt/format.h>
+
 #include <array>
+#include <chrono>
 
 #include "core/log.h"
 #include "io/osc_reader.h"
@@ -35,6 +38,22 @@ void OscCommandServer::answer(const io::UdpEndpoint& to, const std::string& name
   ++answered_;
 }
 
+void OscCommandServer::drop(const std::string& what) {
+  ++dropped_;
+  // A flood must not flood the log too: one line a second, with what was left out.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_drop_log_ < std::chrono::seconds(1)) {
+    ++unlogged_;
+    return;
+  }
+  if (unlogged_ > 0)
+    log::warn("control: dropped {} (and {} more since the last line)", what, unlogged_);
+  else
+    log::warn("control: dropped {}", what);
+  unlogged_ = 0;
+  last_drop_log_ = now;
+}
+
 void OscCommandServer::run() {
   std::array<std::byte, kMaxPacket> buf;
   while (running_) {
@@ -43,21 +62,17 @@ void OscCommandServer::run() {
     const auto n = socket_.receive(buf, 100, &from, &truncated);
     if (!n) continue;
     if (truncated) {
-      ++dropped_;
-      log::warn("control: dropped an oversized packet from {} (> {} bytes)", from.str(),
-                kMaxPacket);
+      drop(fmt::format("an oversized packet from {} (> {} bytes)", from.str(), kMaxPacket));
       continue;
     }
     std::string why;
     const auto m = io::decode_message(std::span<const std::byte>(buf.data(), *n), &why);
     if (!m) {
-      ++dropped_;
-      log::warn("control: dropped a malformed packet from {}: {}", from.str(), why);
+      drop(fmt::format("a malformed packet from {}: {}", from.str(), why));
       continue;
     }
     if (m->address.rfind("/th/", 0) != 0) {
-      ++dropped_;
-      log::warn("control: dropped {} from {} (not a /th/ command)", m->address, from.str());
+      drop(fmt::format("{} from {} (not a /th/ command)", m->address, from.str()));
       continue;
     }
     const ParseResult p = parse_command(*m);

@@ -3,13 +3,15 @@
 // datagram with the validating reader. A message /th/<command> args is parsed with the shared
 // grammar (command.h) and handed to the handler; the sender gets `/th/ok <command>` or
 // `/th/error <command> <message>` (a parse error, or the handler's). Oversized datagrams
-// (> kMaxPacket), malformed OSC, bundles and addresses outside /th/ are dropped with one log
-// line each and no reply. The handler runs on the server thread and must not block: it answers
-// through the Reply it is given, then or later from any thread (a recompose answers when its
-// composition is ready), so one slow command never holds up the next.
+// (> kMaxPacket), malformed OSC, bundles and addresses outside /th/ are dropped without a reply
+// and logged (at most one line a second, counting what it left out). The handler runs on the server
+// thread and must not block: it answers through the Reply it is given, then or later from any
+// thread (a recompose answers when its composition is ready), so one slow command never holds up
+// the next.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,12 +47,16 @@ class OscCommandServer {
  private:
   void run();
   void answer(const io::UdpEndpoint& to, const std::string& name, const std::string& error);
+  // Counts a dropped datagram; logs at most one line a second (server thread).
+  void drop(const std::string& what);
 
   io::UdpSocket socket_;
   CommandHandler handler_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> dropped_{0}, handled_{0}, answered_{0};
+  std::chrono::steady_clock::time_point last_drop_log_{};
+  std::uint64_t unlogged_ = 0;
 };
 
 }  // namespace th::control
