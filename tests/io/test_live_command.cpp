@@ -86,6 +86,12 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
   REQUIRE(n);
   CHECK(io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr) ==
         io::OscMessage{"/th/ok", {std::string("prompt")}});
+  // A model folder that does not load: refused by name; the set plays on.
+  const auto model = ask(client, control, {"/th/model", {std::string("/no/such/model")}});
+  REQUIRE(model);
+  CHECK(model->address == "/th/error");
+  REQUIRE(model->args.size() == 2);
+  CHECK(std::get<std::string>(model->args[1]).find("/no/such/model") != std::string::npos);
   const auto bad = ask(client, control, {"/th/section", {std::string("nowhere")}});
   REQUIRE(bad);
   CHECK(bad->address == "/th/error");
