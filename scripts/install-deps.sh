@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libtorch-dev libopenblas0-openmp libblas-dev liblapack-dev libeigen3-dev
   liboscpack-dev ableton-link-dev libasio-dev librtmidi-dev
-  catch2 sentencepiece libpcre2-dev iproute2
+  catch2 sentencepiece libpcre2-dev libicu-dev iproute2
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libsndfile1-dev libcairo2-dev fonts-dejavu-core
   supercollider-server sc3-plugins-server supercollider-language sc3-plugins-language jackd2

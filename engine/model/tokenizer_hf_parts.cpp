@@ -1,5 +1,8 @@
 #include "model/tokenizer_hf_parts.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -7,7 +10,6 @@
 #include <stdexcept>
 
 #include "core/error.h"
-#include "core/log.h"
 #include "model/tokenizer_text.h"
 
 namespace th::model::hf {
@@ -225,11 +227,30 @@ class NormStrip : public Normalizer {
   }
 };
 
-// Unicode normal forms need composition tables we do not carry: text that is already in the
-// form passes through unchanged, which is what these models' input nearly always is.
+// Unicode normal forms (NFC, NFD, NFKC, NFKD) through ICU's Normalizer2, whose tables are
+// Unicode's own: the same forms Hugging Face's normalizers compute.
 class NormUnicodeForm : public Normalizer {
  public:
-  void apply(std::string&) const override {}
+  NormUnicodeForm(const icu::Normalizer2* (*instance)(UErrorCode&), const Where& w) {
+    UErrorCode status = U_ZERO_ERROR;
+    form_ = instance(status);
+    if (U_FAILURE(status) || !form_)
+      throw th::bad_field(w.file, w.path + ".type", "a Unicode normal form ICU provides",
+                          u_errorName(status));
+  }
+  void apply(std::string& s) const override {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::UnicodeString in = icu::UnicodeString::fromUTF8(s);
+    if (form_->isNormalized(in, status) && U_SUCCESS(status)) return;
+    status = U_ZERO_ERROR;
+    const icu::UnicodeString out = form_->normalize(in, status);
+    if (U_FAILURE(status)) return;  // ill-formed text stays as given
+    s.clear();
+    out.toUTF8String(s);
+  }
+
+ private:
+  const icu::Normalizer2* form_ = nullptr;
 };
 
 using NormBuilder = std::function<std::unique_ptr<Normalizer>(const json&, const Where&)>;
@@ -272,12 +293,20 @@ const std::map<std::string, NormBuilder>& normalizer_builders() {
          return n;
        }},
       {"NFC",
-       [](const json&, const Where&) -> std::unique_ptr<Normalizer> {
-         return std::make_unique<NormUnicodeForm>();
+       [](const json&, const Where& w) -> std::unique_ptr<Normalizer> {
+         return std::make_unique<NormUnicodeForm>(&icu::Normalizer2::getNFCInstance, w);
+       }},
+      {"NFD",
+       [](const json&, const Where& w) -> std::unique_ptr<Normalizer> {
+         return std::make_unique<NormUnicodeForm>(&icu::Normalizer2::getNFDInstance, w);
        }},
       {"NFKC",
-       [](const json&, const Where&) -> std::unique_ptr<Normalizer> {
-         return std::make_unique<NormUnicodeForm>();
+       [](const json&, const Where& w) -> std::unique_ptr<Normalizer> {
+         return std::make_unique<NormUnicodeForm>(&icu::Normalizer2::getNFKCInstance, w);
+       }},
+      {"NFKD",
+       [](const json&, const Where& w) -> std::unique_ptr<Normalizer> {
+         return std::make_unique<NormUnicodeForm>(&icu::Normalizer2::getNFKDInstance, w);
        }},
   };
   return m;
@@ -596,13 +625,6 @@ std::unique_ptr<T> build(const json& j, const Where& w, const Builders& builders
 }  // namespace
 
 std::unique_ptr<Normalizer> make_normalizer(const json& j, const Where& w) {
-  if (!j.is_null() && j.contains("type") && j["type"].is_string()) {
-    const auto t = j["type"].get<std::string>();
-    if (t == "NFC" || t == "NFKC")
-      th::log::warn(
-          "{}: {} normalizer: text is passed through unchanged (already-normalized input assumed)",
-          w.file, t);
-  }
   return build<Normalizer>(j, w, normalizer_builders(), "normalizer");
 }
 
