@@ -84,29 +84,39 @@ constexpr sched::HostMicros kSecond = 1'000'000;
 // One lookahead before beat 0: the first boundary the set can reach in time is beat 0.
 constexpr sched::HostMicros kStart = -50'000;
 
-}  // namespace
-
-TEST_CASE("live engine: commands take effect at the quantum, exactly") {
-  sched::ManualClock clock(kStart);
-  sched::TempoTimeline timeline(120, 0);
+// An engine playing set() on a manual clock from kStart at 120 BPM, recording what it sends.
+struct Rig {
+  sched::ManualClock clock{kStart};
+  sched::TempoTimeline timeline{120, 0};
   RecordingSink sink;
-  int recomposes = 0;
-  LiveClockOf<sched::ManualClock> lc(clock);
-  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
-                    [&](const Command& c) -> Recomposed {
-                      ++recomposes;
-                      if (c.kind == CommandKind::model)
-                        throw std::runtime_error("model: no such folder");
-                      return {set(12), context()};
-                    });
-  engine.start({set(), context()});
-  const auto run_to = [&](sched::HostMicros t) {
+  LiveClockOf<sched::ManualClock> lc{clock};
+  LiveEngine engine;
+  explicit Rig(Recompose recompose)
+      : engine(lc, timeline, sink, music::default_instruments(), std::move(recompose)) {
+    engine.start({set(), context()});
+  }
+  // Ticks every 5 ms up to host time t.
+  void run_to(sched::HostMicros t) {
     while (clock.now() < t) {
       clock.advance(5'000);
       engine.tick();
       engine.collect();
     }
-  };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("live engine: commands take effect at the quantum, exactly") {
+  int recomposes = 0;
+  Rig rig([&](const Command& c) -> Recomposed {
+    ++recomposes;
+    if (c.kind == CommandKind::model) throw std::runtime_error("model: no such folder");
+    return {set(12), context()};
+  });
+  auto& sink = rig.sink;
+  auto& engine = rig.engine;
+  const auto run_to = [&rig](sched::HostMicros t) { rig.run_to(t); };
 
   run_to(kSecond);  // beat 2
   CHECK(engine.submit(cmd("mute hat")) == "");
@@ -167,13 +177,10 @@ TEST_CASE("live engine: commands take effect at the quantum, exactly") {
 }
 
 TEST_CASE("live engine: panic releases every sounding voice once, the set goes on") {
-  sched::ManualClock clock(kStart);
-  sched::TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  LiveClockOf<sched::ManualClock> lc(clock);
-  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
-                    [](const Command&) -> Recomposed { throw std::runtime_error("unused"); });
-  engine.start({set(), context()});
+  Rig rig([](const Command&) -> Recomposed { throw std::runtime_error("unused"); });
+  auto& clock = rig.clock;
+  auto& sink = rig.sink;
+  auto& engine = rig.engine;
   for (int i = 0; i < 200; ++i) {  // 1 s: the pad (15 beats) is sounding
     clock.advance(5'000);
     engine.tick();
@@ -207,27 +214,23 @@ TEST_CASE("live engine: panic releases every sounding voice once, the set goes o
 
 TEST_CASE(
     "live engine: a slow recompose holds up no other command; newer prompts replace queued ones") {
-  sched::ManualClock clock(kStart);
-  sched::TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  LiveClockOf<sched::ManualClock> lc(clock);
   std::promise<void> gate, started;  // the first recompose (prompt "a") signals, then waits
   std::shared_future<void> opened = gate.get_future().share();
   std::mutex seen_mu;
   std::vector<std::string> seen;  // prompts composed, in order
-  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
-                    [&](const Command& c) -> Recomposed {
-                      {
-                        std::lock_guard lock(seen_mu);
-                        seen.push_back(c.text);
-                      }
-                      if (c.text == "a") {
-                        started.set_value();
-                        opened.wait();
-                      }
-                      return {set(c.text == "a" ? 12 : 24), context()};
-                    });
-  engine.start({set(), context()});
+  Rig rig([&](const Command& c) -> Recomposed {
+    {
+      std::lock_guard lock(seen_mu);
+      seen.push_back(c.text);
+    }
+    if (c.text == "a") {
+      started.set_value();
+      opened.wait();
+    }
+    return {set(c.text == "a" ? 12 : 24), context()};
+  });
+  auto& sink = rig.sink;
+  auto& engine = rig.engine;
 
   std::map<std::string, std::promise<std::string>> replies;
   const auto prompt = [&](const std::string& text) {
@@ -235,13 +238,7 @@ TEST_CASE(
                   [&replies, text](const std::string& e) { replies[text].set_value(e); });
   };
   for (const auto* t : {"a", "b", "c"}) replies[t];  // the promises exist before any reply
-  const auto run_to = [&](sched::HostMicros t) {
-    while (clock.now() < t) {
-      clock.advance(5'000);
-      engine.tick();
-      engine.collect();
-    }
-  };
+  const auto run_to = [&rig](sched::HostMicros t) { rig.run_to(t); };
   run_to(kSecond);  // beat 2
   prompt("a");
   REQUIRE(started.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
@@ -286,15 +283,8 @@ TEST_CASE(
 }
 
 TEST_CASE("live engine: recomposes after stop_composer are refused") {
-  sched::ManualClock clock(kStart);
-  sched::TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  LiveClockOf<sched::ManualClock> lc(clock);
-  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
-                    [](const Command&) -> Recomposed {
-                      return {set(12), context()};
-                    });
-  engine.start({set(), context()});
+  Rig rig([](const Command&) -> Recomposed { return {set(12), context()}; });
+  auto& engine = rig.engine;
   engine.stop_composer();
   CHECK(engine.submit(cmd("prompt late")) == "the set is ending");
   CHECK(engine.submit(cmd("mute hat")) == "");
