@@ -272,13 +272,10 @@ void run_live(const LiveOpts& o) {
 
   const auto bind = io::parse_ipv4(o.control_bind);
   if (!bind) throw bad_field("live", "--control-bind", "an IPv4 address", o.control_bind);
-  control::OscCommandServer osc(static_cast<std::uint16_t>(o.control_port), *bind,
-                                [&](const control::Command& c, control::Reply reply) {
-                                  if (c.kind == control::CommandKind::status)
-                                    std::fprintf(stderr, "live: %s\n",
-                                                 engine.status_line().c_str());
-                                  submit(c, "osc", std::move(reply));
-                                });
+  control::OscCommandServer osc(
+      static_cast<std::uint16_t>(o.control_port), *bind,
+      [&](const control::Command& c, control::Reply reply) { submit(c, "osc", std::move(reply)); });
+  osc.set_status([&engine] { return engine.status_line(); });
   osc.start();
 
   g_stop = false;

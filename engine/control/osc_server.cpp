@@ -32,8 +32,9 @@ void OscCommandServer::stop() {
 // Any thread: sendto on one UDP socket is safe alongside the server's receive.
 void OscCommandServer::answer(const io::UdpEndpoint& to, const std::string& name,
                               const std::string& error) {
-  const io::OscMessage m =
+  io::OscMessage m =
       error.empty() ? io::OscMessage{"/th/ok", {name}} : io::OscMessage{"/th/error", {name, error}};
+  if (error.empty() && name == "status" && status_) m.args.emplace_back(status_());
   socket_.send_to(to, io::encode_message(m));
   ++answered_;
 }

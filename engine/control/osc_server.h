@@ -2,7 +2,8 @@
 // Contract: binds UDP on 127.0.0.1 (or the given address) and, on its own thread, decodes each
 // datagram with the validating reader. A message /th/<command> args is parsed with the shared
 // grammar (command.h) and handed to the handler; the sender gets `/th/ok <command>` or
-// `/th/error <command> <message>` (a parse error, or the handler's). Oversized datagrams
+// `/th/error <command> <message>` (a parse error, or the handler's); a `status` that succeeds is
+// answered `/th/ok status <state line>` when set_status gave the line. Oversized datagrams
 // (> kMaxPacket), malformed OSC, bundles and addresses outside /th/ are dropped without a reply
 // and logged (at most one line a second, counting what it left out). The handler runs on the server
 // thread and must not block: it answers through the Reply it is given, then or later from any
@@ -37,6 +38,9 @@ class OscCommandServer {
   OscCommandServer(std::uint16_t port, std::uint32_t bind_host, CommandHandler handler);
   ~OscCommandServer();
 
+  // The state a `status` is answered with: /th/ok status <line>. Before start().
+  void set_status(std::function<std::string()> line) { status_ = std::move(line); }
+
   void start();
   void stop();
   std::uint16_t port() const { return socket_.local().port; }
@@ -52,6 +56,7 @@ class OscCommandServer {
 
   io::UdpSocket socket_;
   CommandHandler handler_;
+  std::function<std::string()> status_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> dropped_{0}, handled_{0}, answered_{0};

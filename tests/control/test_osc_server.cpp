@@ -33,11 +33,16 @@ TEST_CASE("osc server: replies ok and error, drops junk") {
     got.push_back(c);
     reply(c.kind == CommandKind::section && c.text == "nowhere" ? "section: no such section" : "");
   });
+  server.set_status([] { return std::string("beat 1.00 | tempo 120.0"); });
   server.start();
   io::UdpSocket client;
   const auto port = server.port();
 
-  auto r = ask(client, port, io::encode_message({"/th/tempo", {std::int32_t(140)}}));
+  auto r = ask(client, port, io::encode_message({"/th/status", {}}));
+  REQUIRE(r);
+  CHECK(*r ==
+        io::OscMessage{"/th/ok", {std::string("status"), std::string("beat 1.00 | tempo 120.0")}});
+  r = ask(client, port, io::encode_message({"/th/tempo", {std::int32_t(140)}}));
   REQUIRE(r);
   CHECK(*r == io::OscMessage{"/th/ok", {std::string("tempo")}});
 
@@ -74,11 +79,12 @@ TEST_CASE("osc server: replies ok and error, drops junk") {
 
   CHECK(server.dropped() == 3);
   std::lock_guard lock(mu);
-  REQUIRE(got.size() == 3);  // tempo, section, panic reached the handler
-  CHECK(got[0].kind == CommandKind::tempo);
-  CHECK(got[0].bpm == 140);
-  CHECK(got[1].kind == CommandKind::section);
-  CHECK(got[2].kind == CommandKind::panic);
+  REQUIRE(got.size() == 4);  // status, tempo, section, panic reached the handler
+  CHECK(got[0].kind == CommandKind::status);
+  CHECK(got[1].kind == CommandKind::tempo);
+  CHECK(got[1].bpm == 140);
+  CHECK(got[2].kind == CommandKind::section);
+  CHECK(got[3].kind == CommandKind::panic);
 }
 
 TEST_CASE("osc server: a command answered later holds up none after it") {

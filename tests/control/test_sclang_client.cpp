@@ -86,6 +86,7 @@ TEST_CASE("sclang client: every command through the TensorHaus class, replies po
     }
     engine.submit(c, std::move(reply));
   });
+  server.set_status([&engine] { return engine.status_line(); });
   server.start();
 
   const auto dir = test::scratch("sclang_client");
@@ -117,9 +118,15 @@ TEST_CASE("sclang client: every command through the TensorHaus class, replies po
       "ok section ", "ok pattern ", "ok tempo ",
       "ok mute ",    "ok solo ",    "error model model: /no/such/model is not a model folder",
       "ok reload ",  "ok quant ",   "ok quant ",
-      "ok status ",  "ok panic "};
+      "ok status",   "ok panic "};
   REQUIRE(replies.size() == want.size() + 2);
-  for (std::size_t i = 0; i < want.size(); ++i) CHECK(replies[i] == want[i]);
+  // The status reply carries the state line (`ok status beat … | tempo …`).
+  for (std::size_t i = 0; i < want.size(); ++i)
+    if (want[i] == "ok status")
+      CHECK_THAT(replies[i], Catch::StartsWith("ok status beat ") && Catch::Contains("| tempo "));
+    else
+      CHECK(replies[i] == want[i]);
+  CHECK_THAT(text, Catch::Contains("TensorHaus: status | beat "));
   CHECK_THAT(replies[14], Catch::StartsWith("error layer layer:") && Catch::Contains("99"));
   CHECK_THAT(replies[15],
              Catch::StartsWith("error section section:") && Catch::Contains("nowhere"));

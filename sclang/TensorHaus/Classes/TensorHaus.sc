@@ -1,8 +1,9 @@
 // TensorHaus: a client for `tensorhaus live`'s OSC command port (docs/live.md).
 // One method per command of the live grammar; each sends /th/<command> with its arguments to
-// the engine, which answers the sender with /th/ok <command> or /th/error <command> <message>.
-// Replies are posted in the post window and passed to the optional onReply function
-// ({ |ok, command, message| ... }). Arguments are checked here only for their type; the
+// the engine, which answers the sender with /th/ok <command> or /th/error <command> <message>
+// (a status is answered /th/ok status <the state line>). Replies are posted in the post window
+// and passed to the optional onReply function ({ |ok, command, message| ... }; message: the
+// error, or the state for a status). Arguments are checked here only for their type; the
 // engine validates ranges and names and explains a refusal in its /th/error reply.
 TensorHaus {
 	var <addr, <>onReply, <>postReplies = true, <lastReply, okFunc, errorFunc;
@@ -14,7 +15,9 @@ TensorHaus {
 	init { |host, port|
 		addr = NetAddr(host, port);
 		// Replies come from the engine's command port: only those are ours.
-		okFunc = OSCFunc({ |msg| this.prReply(true, msg[1].asString, "") }, '/th/ok', addr);
+		okFunc = OSCFunc({ |msg|
+			this.prReply(true, msg[1].asString, if(msg.size > 2) { msg[2].asString } { "" })
+		}, '/th/ok', addr);
 		errorFunc = OSCFunc({ |msg|
 			this.prReply(false, msg[1].asString, msg[2].asString)
 		}, '/th/error', addr);
@@ -52,7 +55,7 @@ TensorHaus {
 	quant { |q|
 		if(q.isNumber) { this.send(\quant, q.asInteger) } { this.send(\quant, q.asString) }
 	}
-	// Ask for the state (the engine logs the status line; the reply says ok).
+	// Ask for the state: the reply carries the status line (beat, tempo, section, notes, …).
 	status { this.send(\status) }
 	// Release every voice; the set goes on.
 	panic { this.send(\panic) }
@@ -66,7 +69,11 @@ TensorHaus {
 		lastReply = [ok, command, message];
 		if(postReplies) {
 			if(ok) {
-				"TensorHaus: ok %".format(command).postln
+				if(message.isEmpty) {
+					"TensorHaus: ok %".format(command).postln
+				} {
+					"TensorHaus: % | %".format(command, message).postln
+				}
 			} {
 				// The engine's messages mostly start with the command already.
 				if(message.beginsWith(command ++ ":").not) { message = command ++ ": " ++ message };
