@@ -22,6 +22,7 @@
 #include "app/commands.h"
 #include "app/compose_pipeline.h"
 #include "control/command_log.h"
+#include "control/file_watch.h"
 #include "control/live_engine.h"
 #include "control/live_event_log.h"
 #include "control/osc_server.h"
@@ -37,6 +38,7 @@
 #include "io/udp_sink.h"
 #include "model/hf_config.h"
 #include "music/events_jsonl.h"
+#include "music/session.h"
 #include "sched/clocks.h"
 #include "sched/program_builder.h"
 
@@ -294,11 +296,24 @@ void run_live(const LiveOpts& o) {
   std::fprintf(stderr, "live: playing at %.1f BPM%s; commands on udp %s:%u and here\n", bpm,
                link ? " (Link)" : "", o.control_bind.c_str(), osc.port());
   const auto t0 = std::chrono::steady_clock::now();
-  while (!g_stop.load()) {
+  // Edits to the session or its patterns reload the set (the music plays on meanwhile).
+  control::FileWatch watch({o.session},
+                           {music::load_session(o.session, project_root()).patterns_dir}, ".toml");
+  control::Command reload;
+  reload.kind = control::CommandKind::reload;
+  for (int tick = 1; !g_stop.load(); ++tick) {
     std::this_thread::sleep_for(100ms);
     engine.collect();
     clock_map.reestimate();
     if (event_log && event_log->write_pending(event_file) > 0) event_file.flush();
+    if (tick % 5 == 0) {
+      if (const auto changed = watch.poll(); !changed.empty()) {
+        repl.print(fmt::format("live: {} changed: reloading", changed.front().filename().string()));
+        submit(reload, "watch", [&repl](const std::string& err) {
+          repl.print(err.empty() ? "live: reloaded" : "live: reload refused: " + err);
+        });
+      }
+    }
     if (o.duration > 0 &&
         std::chrono::steady_clock::now() - t0 >= std::chrono::duration<double>(o.duration))
       break;

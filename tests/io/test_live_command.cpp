@@ -11,6 +11,9 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "io/live_mix.h"
@@ -115,6 +118,67 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
            (std::this_thread::sleep_for(100ms), true));
   REQUIRE(st);
   CHECK(st->synths == mix_synths);
+}
+
+TEST_CASE("live command: an edited session reloads the set; a broken pattern edit is refused",
+          "[live][scsynth]") {
+  test::LiveServerFixture server("live_reload", 4);
+  const auto dir = test::scratch("live_reload_out");
+  namespace fs = std::filesystem;
+  fs::remove_all(dir / "patterns");
+  fs::copy(test::source_dir() / "patterns", dir / "patterns", fs::copy_options::recursive);
+  const auto session = dir / "set.toml";
+  const auto write_session = [&](int tempo) {
+    std::ofstream(session) << "name = \"reload\"\nmodel = \""
+                           << (test::source_dir() / "models/pocket").string() << "\"\npatterns = \""
+                           << (dir / "patterns").string() << "\"\ntempo = " << tempo
+                           << "\n\n[[section]]\nname = \"acid\"\npattern = \"acid\"\nbars = 8\n";
+  };
+  write_session(138);
+  io::ScsynthClient probe(server.endpoint());
+  REQUIRE(probe.wait_ready(15000));
+
+  const std::uint16_t control = test::unique_port(5);
+  const auto out = dir / "out.txt";
+  const std::string cmd =
+      "cd " + test::source_dir().string() + " && TH_CACHE_DIR=" + (dir / "cache").string() +
+      " timeout 120 " + test::tensorhaus_bin().string() + " live " + session.string() +
+      " --scsynth 127.0.0.1:" + std::to_string(server.endpoint().port) + " --control-port " +
+      std::to_string(control) + " --quantum 1 --duration 12 < /dev/null > " + out.string() +
+      " 2> " + (dir / "err.txt").string();
+  int status = -1;
+  std::thread runner([&] { status = std::system(cmd.c_str()); });
+  const auto seen = [&](const std::string& text, std::chrono::seconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      std::ifstream in(out);
+      const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (s.find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  io::UdpSocket client;
+  std::optional<io::OscMessage> r;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!r && std::chrono::steady_clock::now() < deadline) {
+    client.send_to({0x7f000001, control}, io::encode_message(io::OscMessage{"/th/status", {}}));
+    std::array<std::byte, 2048> buf;
+    if (const auto n = client.receive(buf, 500))
+      r = io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
+  }
+  REQUIRE(r);  // playing
+
+  write_session(140);
+  CHECK(seen("live: set.toml changed: reloading", 20s));
+  CHECK(seen("live: reloaded", 20s));
+  std::ofstream(dir / "patterns/acid.toml", std::ios::app) << "\nnot toml at all [\n";
+  CHECK(seen("live: acid.toml changed: reloading", 20s));
+  CHECK(seen("live: reload refused: ", 20s));
+  runner.join();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // the set played on to the end
+  CHECK(seen("| tempo 140.0 |", 1s));  // the edited session's tempo, in the final status line
 }
 
 }  // namespace th
