@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <mutex>
+#include <optional>
 
 #include "analysis/activation_features.h"
 #include "analysis/dataset_features.h"
@@ -117,18 +119,41 @@ CachedModel CachedModel::identify(const fs::path& dir) {
   return {dir, model_hash(dir)};
 }
 
+namespace {
+
+// Runs f on the runner of the last model that ran a prompt or a dataset, loading it when the
+// model is another: a live set's prompts reuse the loaded weights instead of reading and
+// converting them again for every prompt. Forward passes are serialized (a Runner is not
+// thread-safe); the runner stays loaded for the life of the process.
+template <class F>
+auto with_runner(const CachedModel& model, F&& f) {
+  static std::mutex mutex;
+  static std::optional<model::Runner> runner;
+  static uint64_t loaded = 0;
+  std::lock_guard lock(mutex);
+  if (!runner || loaded != model.hash) {
+    runner.reset();
+    runner = model::Runner::load(model.dir);
+    loaded = model.hash;
+  }
+  return f(*runner);
+}
+
+}  // namespace
+
 analysis::FeatureStore prompt_features(const CachedModel& model, const std::string& prompt) {
   const uint64_t key = Hasher().value(model.hash).text(prompt).digest();
   return cached(fmt::format("prompt-{:016x}.safetensors", key), [&] {
-    const auto runner = model::Runner::load(model.dir);
-    const analysis::Prompt p{prompt, "prompt"};
-    const auto ids = analysis::encode_prompt(runner, p);
-    analysis::FeatureStore::Builder b;
-    analysis::ActivationFeatureOptions opt;
-    opt.source =
-        fmt::format("prompt \"{}\"", prompt.size() > 48 ? prompt.substr(0, 45) + "..." : prompt);
-    analysis::add_activation_features(runner.forward(ids), ids, opt, b);
-    return std::move(b).build();
+    return with_runner(model, [&](const model::Runner& runner) {
+      const analysis::Prompt p{prompt, "prompt"};
+      const auto ids = analysis::encode_prompt(runner, p);
+      analysis::FeatureStore::Builder b;
+      analysis::ActivationFeatureOptions opt;
+      opt.source =
+          fmt::format("prompt \"{}\"", prompt.size() > 48 ? prompt.substr(0, 45) + "..." : prompt);
+      analysis::add_activation_features(runner.forward(ids), ids, opt, b);
+      return std::move(b).build();
+    });
   });
 }
 
@@ -137,7 +162,9 @@ analysis::FeatureStore dataset_features(
     const std::function<void(std::size_t, std::size_t)>& progress) {
   const uint64_t key = Hasher().value(model.hash).value(set.hash()).digest();
   return cached(fmt::format("dataset-{:016x}.safetensors", key), [&] {
-    return analysis::dataset_features(model::Runner::load(model.dir), set, progress);
+    return with_runner(model, [&](const model::Runner& runner) {
+      return analysis::dataset_features(runner, set, progress);
+    });
   });
 }
 
