@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -143,6 +144,73 @@ TEST_CASE("link: start/stop sync between the live engine and a peer", "[link]") 
     std::this_thread::sleep_for(5ms);
   }
   CHECK_FALSE(b.playing());
+}
+
+TEST_CASE("link: a peer joins, changes the tempo and leaves; the set follows, never late",
+          "[link]") {
+  if (!std::getenv("TH_LINK_NETNS")) {
+    if (::geteuid() != 0 || std::system("command -v unshare >/dev/null 2>&1") != 0) {
+      WARN("link test needs root and unshare (network namespace); not run");
+      return;
+    }
+    const std::string cmd =
+        "timeout 60 unshare -n sh -c 'ip link set lo up && TH_LINK_NETNS=1 exec \"" + self_exe() +
+        "\" \"link: a peer joins*\"' > /dev/null 2>&1";
+    CHECK(std::system(cmd.c_str()) == 0);
+    return;
+  }
+  io::LinkTimeline a(120, 4);
+  io::LinkClock clock_a{a};
+  LiveClockOf<io::LinkClock> lc(clock_a);
+  Ons out;
+  LiveEngine engine(lc, a, out, music::default_instruments(), [](const Command&) -> Recomposed {
+    return {set(), {}};
+  });
+  std::unique_ptr<io::LinkTimeline> b;
+  const auto poll = [&](auto pred, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      engine.tick();
+      engine.collect();
+      if (b) b->follow(b->now() + 50'000);
+      if (pred()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  };
+  CommandContext ctx;
+  ctx.sections = {"A"};
+  engine.start({set(), ctx});
+  REQUIRE(poll([&] { return out.on.size() >= 4; }, 5s));
+
+  // A peer joins (at 90 BPM of its own): it takes the session's tempo; ours does not move.
+  b = std::make_unique<io::LinkTimeline>(90, 4);
+  REQUIRE(poll([&] { return a.peers() == 1 && std::fabs(b->tempo() - 120) < 1e-3; }, 10s));
+  CHECK(a.tempo() == Approx(120));
+
+  // It goes to 140: the set follows; its kicks (one a beat) land 60/140 s apart from then on.
+  b->set_tempo(140, Beats(b->beat_at_time(b->now() + 50'000).ceil_int()));
+  REQUIRE(poll([&] { return std::fabs(a.tempo() - 140) < 1e-3; }, 5s));
+  const std::size_t from = out.on.size();
+  REQUIRE(poll([&] { return out.on.size() >= from + 12; }, 10s));
+  std::vector<sched::HostMicros> kicks;
+  for (std::size_t i = from + 2; i < out.on.size(); ++i)
+    if (a.beat_at_time(out.on[i] + 1) == Beats(a.beat_at_time(out.on[i] + 1).floor_int()))
+      kicks.push_back(out.on[i]);
+  REQUIRE(kicks.size() >= 3);
+  for (std::size_t i = 1; i < kicks.size(); ++i)
+    if (kicks[i] != kicks[i - 1]) CHECK(kicks[i] - kicks[i - 1] == Approx(60e6 / 140).margin(2));
+
+  // It leaves: the set plays on at 140, alone.
+  b.reset();
+  REQUIRE(poll([&] { return a.peers() == 0; }, 15s));
+  const std::size_t alone = out.on.size();
+  REQUIRE(poll([&] { return out.on.size() >= alone + 4; }, 5s));
+  CHECK(a.tempo() == Approx(140));
+
+  engine.finish();
+  CHECK(engine.scheduler_stats().late == 0);
+  CHECK(out.off == out.on.size());  // every voice released
 }
 
 }  // namespace th::control
