@@ -24,16 +24,25 @@ MixLayout add_mix(NrtScore& score, const MixOptions& o) {
   L.reverb_bus = first + 2;
   L.delay_bus = first + 4;
 
-  constexpr std::int32_t fft = 2048;
-  const std::int32_t bufs[2][2] = {{L.ir_buf_l, L.spec_buf_l}, {L.ir_buf_r, L.spec_buf_r}};
+  // Per side: the IR file, read twice (head and tail frames) into two buffers, each turned
+  // into the partitioned spectrum its PartConv needs.
+  const std::int32_t bufs[2][4] = {{L.ir_buf_l, L.spec_buf_l, L.ir_tail_l, L.spec_tail_l},
+                                   {L.ir_buf_r, L.spec_buf_r, L.ir_tail_r, L.spec_tail_r}};
+  constexpr std::int32_t head = MixLayout::kReverbHeadFrames;
   for (int ch = 0; ch < 2; ++ch) {
     auto ir = make_ir(o.reverb, ch, o.sample_rate);
+    if (ir.size() <= static_cast<std::size_t>(head)) ir.resize(head + 1, 0.0f);  // a tail of ≥ 1
+    const auto tail = static_cast<std::int32_t>(ir.size()) - head;
     auto path = o.work_dir / ("ir-" + std::string(ir_kind_name(o.reverb)) + "-" +
                               std::to_string(ch) + "-" + std::to_string(o.sample_rate) + ".wav");
     write_wav_mono(path, ir, o.sample_rate);
-    score.add(0.0, sc::b_alloc_read(bufs[ch][0], path.string()));
-    score.add(0.0, sc::b_alloc(bufs[ch][1], sc::partconv_spec_frames(ir.size(), fft), 1));
-    score.add(0.0, sc::b_gen_prepare_partconv(bufs[ch][1], bufs[ch][0], fft));
+    const auto* b = bufs[ch];
+    score.add(0.0, OscMessage{"/b_allocRead", {b[0], path.string(), std::int32_t{0}, head}});
+    score.add(0.0, sc::b_alloc(b[1], sc::partconv_spec_frames(head, L.kReverbHeadFft), 1));
+    score.add(0.0, sc::b_gen_prepare_partconv(b[1], b[0], L.kReverbHeadFft));
+    score.add(0.0, OscMessage{"/b_allocRead", {b[2], path.string(), head, tail}});
+    score.add(0.0, sc::b_alloc(b[3], sc::partconv_spec_frames(tail, L.kReverbTailFft), 1));
+    score.add(0.0, sc::b_gen_prepare_partconv(b[3], b[2], L.kReverbTailFft));
   }
 
   score.add(0.0, sc::g_new(L.kInstrumentsGroup, AddAction::head, 0));
@@ -57,10 +66,9 @@ MixLayout add_mix(NrtScore& score, const MixOptions& o) {
       score.add(0.0, sc::s_new("strip", 2500 + i, AddAction::tail, L.kStripsGroup, stem));
     }
   }
-  const C rev[] = {{"in", float(L.reverb_bus)},
-                   {"out", float(L.master_bus)},
-                   {"buf_l", float(L.spec_buf_l)},
-                   {"buf_r", float(L.spec_buf_r)}};
+  const C rev[] = {{"in", float(L.reverb_bus)},      {"out", float(L.master_bus)},
+                   {"buf_l", float(L.spec_buf_l)},   {"buf_r", float(L.spec_buf_r)},
+                   {"tail_l", float(L.spec_tail_l)}, {"tail_r", float(L.spec_tail_r)}};
   score.add(0.0, sc::s_new("reverb_conv", L.reverb_node, AddAction::tail, L.kFxGroup, rev));
   const C dly[] = {{"in", float(L.delay_bus)}, {"out", float(L.master_bus)}};
   score.add(0.0, sc::s_new("delay", L.delay_node, AddAction::tail, L.kFxGroup, dly));

@@ -1,7 +1,8 @@
 // The mixing desk of an offline render, as the opening of an NRT score. Contract: add_mix
 // puts, at time 0 and in this order, the IR buffers (written as WAV files into
-// options.work_dir), their PartConv spectra, the group tree and the strip, reverb, delay and
-// master synths, and returns the numbers the scheduler needs to place instrument synths:
+// options.work_dir; per side a head and a tail buffer), their PartConv spectra, the group tree and
+// the strip, reverb, delay and master synths, and returns the numbers the scheduler needs to place
+// instrument synths:
 //
 //   group 0
 //     100 instruments ── 1000+i: track i (instrument synths go here, `out` = track_bus[i])
@@ -42,6 +43,11 @@ struct MixLayout {
   std::int32_t master_bus = 0, reverb_bus = 0, delay_bus = 0;
   std::int32_t reverb_node = 3000, delay_node = 3001, master_node = 4000;
   std::int32_t ir_buf_l = 0, ir_buf_r = 1, spec_buf_l = 2, spec_buf_r = 3;
+  std::int32_t ir_tail_l = 4, ir_tail_r = 5, spec_tail_l = 6, spec_tail_r = 7;
+  // reverb_conv's partitions (fixed in the SynthDef): PartConv(fft) delays by fft/2 − 64, so
+  // the tail convolution lines up with the head when the tail starts at the difference.
+  static constexpr std::int32_t kReverbHeadFft = 2048, kReverbTailFft = 16384;
+  static constexpr std::int32_t kReverbHeadFrames = kReverbTailFft / 2 - kReverbHeadFft / 2;
 };
 
 // /d_recv of every def at time 0 (the score is then self-contained). Thread-compatible.

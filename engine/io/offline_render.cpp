@@ -200,14 +200,23 @@ OfflineRender render_composition(const music::Composition& comp, const OfflineRe
   if (progress) progress("scsynth", 1.0);
 
   t0 = Clock::now();
-  const Audio raw = read_wav(raw_path);
+  Audio raw = read_wav(raw_path);
   if (raw.channels != b.output_channels)
     throw Error(fmt::format("render: scsynth wrote {} channels, expected {}", raw.channels,
                             b.output_channels),
                 1);
   r.latency_frames = master_latency_frames(o.sample_rate);
   const auto skip = static_cast<std::size_t>(kPrerollFrames);
-  r.master = channels_of(raw, 0, 2, skip + static_cast<std::size_t>(r.latency_frames));
+  const std::size_t master_skip = skip + static_cast<std::size_t>(r.latency_frames);
+  if (raw.channels == 2) {  // the master alone: shift in place (as channels_of, zeros at the end)
+    const std::size_t size = raw.samples.size();
+    const auto first = static_cast<std::ptrdiff_t>(std::min(size, 2 * master_skip));
+    raw.samples.erase(raw.samples.begin(), raw.samples.begin() + first);
+    raw.samples.resize(size, 0.0f);
+    r.master = std::move(raw);
+  } else {
+    r.master = channels_of(raw, 0, 2, master_skip);
+  }
   if (progress) progress("master", 0.0);
   remove_dc(r.master);
   if (o.normalize) {

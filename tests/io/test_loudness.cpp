@@ -118,6 +118,23 @@ TEST_CASE("normalize: reaches -14 LUFS with true peak under -1 dBTP, limiting wh
   CHECK(r.output_lufs == Approx(-14.0).margin(0.25));
   CHECK(integrated_lufs(x, 2, kSr) == Approx(r.output_lufs).margin(1e-9));
   CHECK(gain_to_db(true_peak(x, 2)) <= -1.0);
+  // The report's peak (measured on the limiter's ramps only, scaled elsewhere) is the output's.
+  CHECK(r.output_true_peak_dbtp == Approx(gain_to_db(true_peak(x, 2))).margin(1e-4));
   CHECK(r.max_reduction_db > 6.0);
   for (float v : x) REQUIRE(std::isfinite(v));
+}
+
+TEST_CASE("normalize: without limiting the reported true peak is the output's") {
+  // Unequal channels and a level ramp, so the peak is one frame of many; no gain reduction.
+  std::vector<float> x;
+  sine(x, 2, 6, -30, 110);
+  for (std::size_t i = 0; i < x.size() / 2; ++i) {
+    x[2 * i] *= float(1.0 + double(i) / double(x.size()));
+    x[2 * i + 1] *= 0.5f;
+  }
+  auto r = normalize_master(x, 2, kSr);
+  CHECK(r.max_reduction_db == 0.0);
+  CHECK(r.output_true_peak_dbtp < -1.0);
+  CHECK(r.output_true_peak_dbtp == Approx(gain_to_db(true_peak(x, 2))).margin(1e-4));
+  CHECK(r.output_true_peak_dbtp == Approx(r.input_true_peak_dbtp + r.gain_db).margin(1e-4));
 }

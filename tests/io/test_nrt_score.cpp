@@ -207,12 +207,20 @@ TEST_CASE("mix: group tree, buses and stems layout") {
   CHECK(L.stem_node == std::vector<std::int32_t>{2500, 2501});
   REQUIRE(s.bundles().size() == 1);
   const auto& ms = s.bundles()[0].messages;
-  // 2 × (allocRead, alloc, gen) + 4 groups + 2 × (track group, strip, stem) + 3 fx/master.
-  CHECK(ms.size() == 6 + 4 + 6 + 3);
-  CHECK(ms[0] == sc::b_alloc_read(0, (dir / "ir-hall-0-48000.wav").string()));
-  // 3 s hall at 48 kHz = 144000 frames → 2048 · ceil(144000 / 1024) = 2048 · 141.
-  CHECK(ms[1] == sc::b_alloc(2, 2048 * 141, 1));
+  // 2 × 2 × (allocRead, alloc, gen) + 4 groups + 2 × (track group, strip, stem) + 3 fx/master.
+  CHECK(ms.size() == 12 + 4 + 6 + 3);
+  const std::string ir0 = (dir / "ir-hall-0-48000.wav").string();
+  // The head: the IR's first 7168 frames in 1024-frame partitions (fft 2048) → 2048 · 7.
+  CHECK(ms[0] == OscMessage{"/b_allocRead", {0, ir0, 0, 7168}});
+  CHECK(ms[1] == sc::b_alloc(2, 2048 * 7, 1));
   CHECK(ms[2] == sc::b_gen_prepare_partconv(2, 0, 2048));
+  // The tail: the other 144000 − 7168 = 136832 frames of the 3 s hall at 48 kHz in 8192-frame
+  // partitions (fft 16384) → 16384 · ceil(136832 / 8192) = 16384 · 17.
+  CHECK(ms[3] == OscMessage{"/b_allocRead", {4, ir0, 7168, 136832}});
+  CHECK(ms[4] == sc::b_alloc(6, 16384 * 17, 1));
+  CHECK(ms[5] == sc::b_gen_prepare_partconv(6, 4, 16384));
+  CHECK(ms[9] ==
+        OscMessage{"/b_allocRead", {5, (dir / "ir-hall-1-48000.wav").string(), 7168, 136832}});
   CHECK(std::filesystem::exists(dir / "ir-hall-1-48000.wav"));
   CHECK(ms.back().address == "/s_new");
   CHECK(std::get<std::string>(ms.back().args[0]) == "master");
