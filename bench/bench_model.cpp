@@ -1,6 +1,8 @@
 // Model-runtime benchmark, one case per process (bench/bench_model.sh runs the table):
 //   bench_model probe                          matmul GFLOP/s (f32, bf16) and read bandwidth
-//   bench_model forward DIR DTYPE T REPS       Runner::forward with full capture, tokens/s
+//   bench_model forward DIR DTYPE T REPS [all|last]
+//                                              Runner::forward with full capture, tokens/s;
+//                                              logits of every position or (default) the last
 //   bench_model decode DIR DTYPE NEW           generate with the KV cache, tokens/s
 // Each prints one line of key=value pairs with the process's peak RSS. Warm-up passes are
 // never timed: forward runs one over min(T, 64) tokens first, decode times tokens 2..NEW.
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,28 +96,32 @@ int probe() {
   return 0;
 }
 
-int forward(const std::string& dir, const std::string& dtype, int64_t t, int reps) {
+int forward(const std::string& dir, const std::string& dtype, int64_t t, int reps,
+            const std::string& logits) {
+  if (logits != "all" && logits != "last") throw std::runtime_error("logits: all|last");
+  th::model::CaptureRequest what;
+  what.all_logits = logits == "all";
   const auto runner =
       th::model::Runner::load(dir, th::model::parse_compute_dtype(dtype, "bench dtype"));
   const int64_t vocab = runner.config().vocab_size;
   const double budget =
       std::getenv("TH_BENCH_BUDGET") ? std::atof(std::getenv("TH_BENCH_BUDGET")) : 60.0;
-  runner.forward(bench_tokens(std::min<int64_t>(t, 64), vocab));
+  runner.forward(bench_tokens(std::min<int64_t>(t, 64), vocab), what);
   const auto ids = bench_tokens(t, vocab);
   std::vector<double> times;
   double total = 0;
   while (static_cast<int>(times.size()) < reps && (times.empty() || total < budget)) {
     const auto t0 = Clock::now();
-    const auto cap = runner.forward(ids);
+    const auto cap = runner.forward(ids, what);
     times.push_back(seconds_since(t0));
     total += times.back();
     if (cap.logits.data.empty()) return 1;
   }
   const double mean = total / static_cast<double>(times.size());
   std::printf(
-      "side=ours dtype=%s T=%lld reps=%zu best_s=%.4f mean_s=%.4f tok_s=%.1f "
+      "side=ours dtype=%s T=%lld logits=%s reps=%zu best_s=%.4f mean_s=%.4f tok_s=%.1f "
       "peak_rss_mb=%.0f\n",
-      dtype.c_str(), static_cast<long long>(t), times.size(),
+      dtype.c_str(), static_cast<long long>(t), logits.c_str(), times.size(),
       *std::min_element(times.begin(), times.end()), mean, static_cast<double>(t) / mean,
       peak_rss_mb());
   return 0;
@@ -149,11 +156,12 @@ int main(int argc, char** argv) {
   try {
     const std::vector<std::string> a(argv + 1, argv + argc);
     if (a.empty() || a[0] == "probe") return probe();
-    if (a[0] == "forward" && a.size() == 5)
-      return forward(a[1], a[2], std::stoll(a[3]), std::stoi(a[4]));
+    if (a[0] == "forward" && (a.size() == 5 || a.size() == 6))
+      return forward(a[1], a[2], std::stoll(a[3]), std::stoi(a[4]), a.size() == 6 ? a[5] : "last");
     if (a[0] == "decode" && a.size() == 4) return decode(a[1], a[2], std::stoll(a[3]));
     std::fprintf(stderr,
-                 "usage: bench_model [probe] | forward DIR DTYPE T REPS | decode DIR DTYPE NEW\n");
+                 "usage: bench_model [probe] | forward DIR DTYPE T REPS [all|last] | decode DIR "
+                 "DTYPE NEW\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_model: %s\n", e.what());

@@ -33,13 +33,28 @@ def shapes(folder):
     per_layer = H * hd * D + 2 * KV * hd * D + D * H * hd + 3 * D * I
     matmul_params = L * per_layer + V * D  # lm_head (tied: the embedding matrix)
     read_params = matmul_params + L * (4 * D + 2 * hd) + D  # + norms
-    return {"L": L, "H": H, "hd": hd, "matmul_params": matmul_params, "read_params": read_params}
+    return {"L": L, "H": H, "hd": hd, "matmul_params": matmul_params, "head_params": V * D,
+            "read_params": read_params}
 
 
-def flops(s, T):
-    # 2·params·T for the linear layers and lm_head, plus q·kᵀ and p·v over the full T×T square
+def flops(s, T, last):
+    # 2·params·rows for the linear layers and lm_head (rows = T, or 1 for the lm_head when only
+    # the last position's logits are computed), plus q·kᵀ and p·v over the full T×T square
     # (both implementations compute it, masked).
-    return 2 * s["matmul_params"] * T + s["L"] * 4 * s["H"] * s["hd"] * T * T
+    head_rows = 1 if last else T
+    return (2 * (s["matmul_params"] - s["head_params"]) * T + 2 * s["head_params"] * head_rows
+            + s["L"] * 4 * s["H"] * s["hd"] * T * T)
+
+
+def rate(r, T):
+    return T / float(r["best_s"]) if r else float("nan")
+
+
+def fmt_pair(a, b, T):
+    """'last / all' tokens/s, each with its number of timed passes."""
+    def one(r):
+        return f"{rate(r, T):.1f} ({r['reps']})" if r else "-"
+    return f"{one(a)} / {one(b)}"
 
 
 def main():
@@ -52,36 +67,32 @@ def main():
     # bar (other load on the machine only ever lowers a probe).
     first = run([exe, "probe"])
     forward_rows, decode_rows = [], []
-    head = ("| model | dtype | T | ours tok/s (best of reps) | torch same dtype tok/s (best of reps) | torch f32 tok/s | "
-          "ours ÷ torch same | ours ÷ torch f32 | GFLOP/pass | ours GFLOP/s | ÷ matmul rate | "
-          "peak RSS ours / torch (MB) |")
+    # Each side runs twice: logits of the last position only (the runtime's default capture) and
+    # of every position (the seed notebooks' full forward; the runtime's all_logits).
+    head = ("| model | dtype | T | ours tok/s last / all | torch same dtype tok/s last / all | "
+            "torch f32 tok/s last / all | ours ÷ torch same (last÷last) | ours ÷ torch f32 (last÷last) | "
+            "ours last ÷ torch f32 all | ours all ÷ torch f32 all | GFLOP/pass last / all | "
+            "ours GFLOP/s last | ÷ matmul rate | peak RSS (MB) ours last / all, torch last / all |")
     for name, folder in models:
         s = shapes(folder)
         torch_f32 = {}
         for dtype in ("float32", "bfloat16"):
             for T in (64, 512):
                 reps = "5" if T == 64 else "3"
-                ours = run([exe, "forward", folder, dtype, str(T), reps])
+                ours = {k: run([exe, "forward", folder, dtype, str(T), reps, k]) for k in ("last", "all")}
                 skip = dtype == "bfloat16" and T == 512 and name != "pocket" and not full
-                theirs = None if skip else run(["/usr/bin/python3", torch_py, folder, dtype, str(T), reps])
-                if dtype == "float32" and theirs:
+                theirs = {k: None if skip else run(["/usr/bin/python3", torch_py, folder, dtype, str(T), reps, k])
+                          for k in ("last", "all")}
+                if dtype == "float32":
                     torch_f32[T] = theirs
-                ref = torch_f32.get(T)
-                # Best pass of each case: the least disturbed by other load on the machine.
-                o = T / float(ours["best_s"]) if ours else float("nan")
-                t = T / float(theirs["best_s"]) if theirs else float("nan")
-                tf = T / float(ref["best_s"]) if ref else float("nan")
-                gf = flops(s, T) / 1e9
-                og = gf / float(ours["best_s"]) if ours else float("nan")
-                th = f"{t:.1f} ({theirs['reps']})" if theirs else "skipped (TH_BENCH_FULL=1)"
-                forward_rows.append((name, dtype, T, o, t, tf, gf, og, ours, theirs, th))
+                forward_rows.append((name, s, dtype, T, ours, theirs, torch_f32.get(T, {}), skip))
     for dtype in ("float32", "bfloat16"):
         decode_rows.append((dtype, run([exe, "decode", gemma, dtype, "48"])))
     second = run([exe, "probe"])
     probe = {k: str(max(float(first[k]), float(second[k]))) for k in
              ("mm_f32_gflops", "mm_bf16_torch_gflops", "mm_bf16_runtime_gflops", "read_gbs")}
-    rate = {"float32": float(probe["mm_f32_gflops"]),
-            "bfloat16": max(float(probe["mm_bf16_torch_gflops"]), float(probe["mm_bf16_runtime_gflops"]))}
+    mrate = {"float32": float(probe["mm_f32_gflops"]),
+             "bfloat16": max(float(probe["mm_bf16_torch_gflops"]), float(probe["mm_bf16_runtime_gflops"]))}
     print(f"matmul 1024³ (2 threads, best of the probes before/after): float32 {probe['mm_f32_gflops']} "
           f"GFLOP/s ({first['mm_f32_gflops']} / {second['mm_f32_gflops']}); bfloat16 torch::mm "
           f"{probe['mm_bf16_torch_gflops']} GFLOP/s, runtime's bf16 product "
@@ -89,20 +100,34 @@ def main():
           f"({first['read_gbs']} / {second['read_gbs']})")
     print()
     print(head)
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, dtype, T, o, t, tf, gf, og, ours, theirs, th in forward_rows:
-        print(f"| {name} | {dtype} | {T} | {o:.1f} ({ours['reps'] if ours else '-'}) | {th} | "
-              f"{tf:.1f} | {o / t:.2f}× | {o / tf:.2f}× | {gf:.2f} | {og:.1f} | "
-              f"{og / rate[dtype]:.2f} | {ours['peak_rss_mb'] if ours else '-'} / "
-              f"{theirs['peak_rss_mb'] if theirs else '-'} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, s, dtype, T, ours, theirs, tf, skip in forward_rows:
+        # Best pass of each case: the least disturbed by other load on the machine.
+        o, oa = rate(ours["last"], T), rate(ours["all"], T)
+        t = rate(theirs["last"], T)
+        fl, fa = rate(tf.get("last"), T), rate(tf.get("all"), T)
+        gl, ga = flops(s, T, True) / 1e9, flops(s, T, False) / 1e9
+        og = gl / float(ours["last"]["best_s"]) if ours["last"] else float("nan")
+        th = "skipped (TH_BENCH_FULL=1)" if skip else fmt_pair(theirs["last"], theirs["all"], T)
+
+        def rss(r):
+            return r["peak_rss_mb"] if r else "-"
+        print(f"| {name} | {dtype} | {T} | {fmt_pair(ours['last'], ours['all'], T)} | {th} | "
+              f"{fmt_pair(tf.get('last'), tf.get('all'), T)} | {o / t:.2f}× | {o / fl:.2f}× | "
+              f"{o / fa:.2f}× | {oa / fa:.2f}× | {gl:.2f} / {ga:.2f} | {og:.1f} | "
+              f"{og / mrate[dtype]:.2f} | {rss(ours['last'])} / {rss(ours['all'])}, "
+              f"{rss(theirs['last'])} / {rss(theirs['all'])} |")
     print()
     s = shapes(gemma)
     bw = float(probe["read_gbs"])
     print("| decode, 270M-shaped | tok/s (timed steps) | weights read per token | bandwidth bound tok/s | "
           "÷ bound | peak RSS (MB) |")
     print("|---|---|---|---|---|---|")
+    with open(os.path.join(gemma, "config.json")) as f:
+        stored_bf16 = json.load(f).get("torch_dtype") == "bfloat16"
     for dtype, d in decode_rows:
-        size = 4 if dtype == "float32" else 2
+        # The runtime keeps a BF16 checkpoint's matrices BF16 under float32 compute too.
+        size = 2 if dtype == "bfloat16" or stored_bf16 else 4
         nbytes = s["read_params"] * size
         bound = bw * 1e9 / nbytes
         tok = float(d["tok_s"]) if d else float("nan")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Model-runtime benchmark: prompt forward with full capture (ours vs PyTorch eager, float32 and
-# bfloat16, T = 64 and 512) on models/pocket and a generated model with Gemma-3-270M's shapes,
+# bfloat16, T = 64 and 512, each side with the logits of the last position only and of every
+# position) on models/pocket and a generated model with Gemma-3-270M's shapes,
 # the machine's matmul rate and read bandwidth, and KV-cache decoding, each case in its own
 # process. Usage: bench/bench_model.sh BUILD_DIR. docs/benchmarks.md ("Model runtime") holds
 # the figures. The machine's load matters: uptime is printed before and after.

@@ -2,8 +2,10 @@
 """PyTorch eager side of bench_model.sh: one Gemma 3 forward with full capture (hidden states,
 attention entropy, MLP sparsity, logits), as the seed notebooks run it, timed.
 
-    bench/bench_model_torch.py MODEL_DIR float32|bfloat16 T REPS
+    bench/bench_model_torch.py MODEL_DIR float32|bfloat16 T REPS [all|last]
 
+LOGITS (default all): `all` computes the lm_head over every position, as the seed notebooks'
+full forward does; `last` over the last position only (the runtime's default capture).
 The forward is tests/model/make_golden_runner.py's gemma3_forward (the HF formulas the golden
 tests check the runtime against), under torch.no_grad() with torch.set_num_threads(2). One
 untimed warm-up pass over min(T, 64) tokens, then REPS timed passes (fewer when they exceed
@@ -66,22 +68,24 @@ def tokens(T, V):
 
 def main():
     folder, dname, T, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    logits = sys.argv[5] if len(sys.argv) > 5 else "all"
+    last_only = {"all": False, "last": True}[logits]
     budget = float(os.environ.get("TH_BENCH_BUDGET", "60"))
     torch.set_num_threads(2)
     dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dname]
     cfg, P = load(folder, dtype)
     with torch.no_grad():
-        gemma3_forward(cfg, P, tokens(min(T, 64), cfg["vocab_size"]))
+        gemma3_forward(cfg, P, tokens(min(T, 64), cfg["vocab_size"]), last_only)
         ids = tokens(T, cfg["vocab_size"])
         times = []
         while len(times) < reps and (not times or sum(times) < budget):
             t0 = time.perf_counter()
-            out = gemma3_forward(cfg, P, ids)
+            out = gemma3_forward(cfg, P, ids, last_only)
             times.append(time.perf_counter() - t0)
             del out
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     best, mean = min(times), sum(times) / len(times)
-    print(f"side=torch dtype={dname} T={T} reps={len(times)} best_s={best:.4f} mean_s={mean:.4f} "
+    print(f"side=torch dtype={dname} T={T} logits={logits} reps={len(times)} best_s={best:.4f} mean_s={mean:.4f} "
           f"tok_s={T / mean:.1f} peak_rss_mb={rss / 1024:.0f}")
 
 

@@ -17,10 +17,21 @@ using torch::Tensor;
 
 // Widened weight blocks of about 4 MB stay in cache between the widening and the sgemm.
 constexpr int64_t kBlockElements = int64_t{1} << 20;
+constexpr int64_t kWholeElements = int64_t{1} << 22;
 
+// The widening buffer, reused by every product on this thread: a fresh multi-MB allocation per
+// product is a fresh mapping, page-faulted in each time.
+float* widen_scratch(int64_t n) {
+  thread_local std::vector<float> buf;
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<std::size_t>(n));
+  return buf.data();
+}
+
+// BF16 weights with bf16 activations (HF's bf16 products) or float32 activations (a BF16
+// checkpoint under float32 compute: the weights widen exactly, nothing is rounded).
 bool bf16_fast_path(const Tensor& x, const Tensor& w) {
-  return x.scalar_type() == torch::kBFloat16 && w.scalar_type() == torch::kBFloat16 &&
-         !at::GradMode::is_enabled() && x.device().is_cpu();
+  return (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kFloat32) &&
+         w.scalar_type() == torch::kBFloat16 && !at::GradMode::is_enabled() && x.device().is_cpu();
 }
 
 float bf16_to_float(uint16_t v) {
@@ -110,15 +121,22 @@ Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
     for (int64_t m = 0; m < M; ++m)
       gemv_bf16(xf.data_ptr<float>() + m * K, wp, K, N, yf.data_ptr<float>() + m * N);
     if (bf.defined()) yf.add_(bf);
-    return yf.to(torch::kBFloat16).view(out_sizes);
+    return yf.to(x.scalar_type()).view(out_sizes);
   }
   Tensor out = torch::empty({M, N}, x.options());
-  const int64_t rows = std::clamp<int64_t>(kBlockElements / K, 1, N);
-  Tensor wbuf = torch::empty({rows, K}, xf.options());
+  // A layer's matrix (up to kWholeElements) widens whole: one sgemm, straight into a float32
+  // output. Larger ones (a big vocabulary's lm_head) go in blocks of kBlockElements.
+  const int64_t rows = N * K <= kWholeElements ? N : std::clamp<int64_t>(kBlockElements / K, 1, N);
+  Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, xf.options());
   for (int64_t r0 = 0; r0 < N; r0 += rows) {
     const int64_t rn = std::min(rows, N - r0);
     Tensor wide = wbuf.narrow(0, 0, rn);
     wide.copy_(wc.narrow(0, r0, rn));
+    if (rn == N && out.scalar_type() == torch::kFloat32) {
+      torch::mm_out(out, xf, wide.t());
+      if (bf.defined()) out.add_(bf);
+      break;
+    }
     Tensor part = torch::mm(xf, wide.t());
     if (bf.defined()) part.add_(bf.narrow(0, r0, rn));
     out.narrow(1, r0, rn).copy_(part);
@@ -185,7 +203,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (bf16_fast_path(a, b))
-    return torch::matmul(a.to(torch::kFloat32), b.to(torch::kFloat32)).to(torch::kBFloat16);
+    return torch::matmul(a.to(torch::kFloat32), b.to(torch::kFloat32)).to(a.scalar_type());
   return torch::matmul(a, b);
 }
 

@@ -11,7 +11,8 @@
 
 namespace th::model {
 
-// x [..., K] · w[N, K]ᵀ (+ b[N]) → [..., N] in x's dtype. Thread-safe (torch's pool); allocates.
+// x [..., K] · w[N, K]ᵀ (+ b[N]) → [..., N] in x's dtype. w may be BF16 under float32 x (its
+// values widened exactly). Thread-safe (torch's pool); allocates.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
 
 // Batched a [..., M, K] · b [..., K, N] → [..., M, N] in a's dtype. Thread-safe; allocates.

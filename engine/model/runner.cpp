@@ -47,6 +47,7 @@ Capture request(const CaptureRequest& what) {
   c.want_attn_entropy = what.attn_entropy;
   c.want_mlp_act = what.mlp_act;
   c.want_mlp_sparsity = what.mlp_sparsity;
+  c.last_logits_only = !what.all_logits;
   return c;
 }
 
@@ -192,10 +193,10 @@ ForwardCapture Runner::forward(std::span<const int64_t> tokens, const CaptureReq
   Array logits_out;
   if (what.logits) {
     // The logits are written once, straight into the returned array.
-    const int64_t T = ids.size(1), V = impl_->config.vocab_size;
-    logits_out.shape = {T, V};
-    logits_out.data.resize(static_cast<std::size_t>(T * V));
-    cap.logits_into = torch::from_blob(logits_out.data.data(), {1, T, V}, torch::kFloat32);
+    const int64_t rows = what.all_logits ? ids.size(1) : 1, V = impl_->config.vocab_size;
+    logits_out.shape = {rows, V};
+    logits_out.data.resize(static_cast<std::size_t>(rows * V));
+    cap.logits_into = torch::from_blob(logits_out.data.data(), {1, rows, V}, torch::kFloat32);
   }
   Tensor logits = model::forward(impl_->config, *impl_->arch, impl_->weights, ids, &cap);
   ForwardCapture out = collect(cap, logits, what, false);
@@ -215,6 +216,7 @@ std::vector<int64_t> Runner::generate(
   Tensor ids = impl_->token_tensor(prompt);
   CaptureRequest what = opt.capture;
   what.logits = true;
+  what.all_logits = false;  // sampling reads the last position only
   for (uint64_t step = 0; static_cast<int64_t>(step) < opt.max_new; ++step) {
     if (impl_->config.max_position_embeddings > 0 &&
         cache.length + ids.size(1) > impl_->config.max_position_embeddings)

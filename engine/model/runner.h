@@ -38,6 +38,10 @@ struct CaptureRequest {
   bool mlp_sparsity = true;
   bool mlp_act = false;  // large: [L, T, intermediate]
   bool logits = true;
+  // Logits of every position ([T, V]) instead of the last one only ([1, V], the row generation
+  // reads). The full array costs T·V floats and, for a large vocabulary, most of the pass's
+  // FLOPs (Gemma 3's 262144-row lm_head), so it is computed only when asked for.
+  bool all_logits = false;
 };
 
 // One forward pass over T tokens (empty arrays for what was not requested).
@@ -46,7 +50,7 @@ struct ForwardCapture {
   Array attn_entropy;  // [L, H, T] nats, per head and query token, over the keys it can see
   Array mlp_act;       // [L, T, I] act(gate)·up
   Array mlp_sparsity;  // [L, T] fraction of units with |a| < 0.1·std(layer's activations)
-  Array logits;        // [T, V]
+  Array logits;        // [1, V] of the last position; [T, V] with CaptureRequest::all_logits
 };
 
 struct SamplerSettings {

@@ -295,7 +295,11 @@ Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore&
     Tensor t = torch::from_blob(const_cast<std::byte*>(v.bytes.data()), v.shape,
                                 torch::TensorOptions().dtype(torch_dtype(v.dtype)));
     if (r.fused) t = t.narrow(0, r.row_offset, r.shape[0]);
-    if (!share_mapping || t.scalar_type() != compute_dtype)
+    // BF16 matrices stay BF16 under float32 compute too: the products widen them block by
+    // block (exactly), so a BF16 checkpoint costs its file size, not twice that.
+    const bool bf16_matrix =
+        t.scalar_type() == torch::kBFloat16 && t.dim() == 2 && compute_dtype == torch::kFloat32;
+    if (!share_mapping || (t.scalar_type() != compute_dtype && !bf16_matrix))
       t = t.to(compute_dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
     if (r.layer < 0) {
       (r.role == Role::Embed ? w.embed : r.role == Role::FinalNorm ? w.final_norm : w.lm_head) = t;
@@ -309,14 +313,15 @@ Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore&
 Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const Tensor& tokens,
                Capture* capture, KVCache* cache) {
   init_torch_threads();
-  const auto dtype = w.embed.scalar_type();
+  // The norms always hold the compute dtype; matrices may stay BF16 (see load_weights).
+  const auto dtype = w.final_norm.scalar_type();
   const int64_t T = tokens.size(1);
   const int64_t start = cache ? cache->length : 0;
   if (cache && cache->k.empty()) {
     cache->k.resize(w.layers.size());
     cache->v.resize(w.layers.size());
   }
-  Tensor h = torch::embedding(w.embed, tokens);
+  Tensor h = torch::embedding(w.embed, tokens).to(dtype);
   if (a.embed_scale_sqrt_hidden)
     h = h * torch::scalar_tensor(std::sqrt(static_cast<double>(c.hidden_size)), torch::kFloat32)
                 .to(dtype);
@@ -347,9 +352,11 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   h = rms_norm(h, w.final_norm, c.rms_norm_eps, a.norm_offset_one);
   if (want_hidden) capture->hidden.push_back(h.detach());
   if (cache) cache->length += T;
+  if (capture && capture->last_logits_only) h = h.narrow(1, T - 1, 1);
   const Tensor& into = capture ? capture->logits_into : Tensor();
   Tensor logits;
-  if (into.defined() && dtype == torch::kFloat32 && !at::GradMode::is_enabled()) {
+  if (into.defined() && dtype == torch::kFloat32 && w.lm_head.scalar_type() == dtype &&
+      !at::GradMode::is_enabled()) {
     // Straight into the caller's buffer: the [T, vocab] logits are the largest capture.
     logits = into;
     Tensor rows = into.view({-1, into.size(-1)});

@@ -29,7 +29,9 @@ struct Weights {
 // Copies every role out of the mmap into compute_dtype tensors (row slices of fused tensors
 // become their own tensors). With share_mapping, roles already stored in compute_dtype stay
 // read-only views of the mapping instead (no copy; `ws` must outlive the Weights and nothing
-// may write into them). Throws InputError like resolve_roles. Thread-safe.
+// may write into them), and so do BF16 matrices under float32 compute (kernels.h's products
+// widen them exactly, block by block); norms, biases and 1-D roles always hold compute_dtype.
+// Throws InputError like resolve_roles. Thread-safe.
 Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore& ws,
                      torch::ScalarType compute_dtype, bool share_mapping = false);
 
@@ -47,8 +49,11 @@ struct Capture {
   // [B, T] float32: per batch row, the fraction of units with |a| < 0.1·std(a over that row's
   // tokens and units) — docs/model.md's sparsity, computed without keeping the activations.
   bool want_mlp_sparsity = false;
+  // Computes the logits of the last position only: forward() returns [B, 1, vocab]. The
+  // lm_head over every position is the largest product of a pass for a large vocabulary.
+  bool last_logits_only = false;
   std::vector<torch::Tensor> hidden, attn_probs, attn_entropy, mlp_act, mlp_sparsity;
-  // When defined (float32 [B, T, vocab], contiguous; e.g. a view of the caller's buffer),
+  // When defined (float32 [B, T or 1, vocab], contiguous; e.g. a view of the caller's buffer),
   // forward() writes the final logits into it as float32 and returns it.
   torch::Tensor logits_into;
 };
@@ -65,7 +70,8 @@ struct KVCache {
   int64_t rope_length = 0;
 };
 
-// tokens: int64 [B, T]. Returns logits [B, T, vocab] in the compute dtype (softcapped when the
+// tokens: int64 [B, T]. Returns logits [B, T, vocab] ([B, 1, vocab] when the capture asks for
+// the last position only) in the compute dtype (softcapped when the
 // config says so). Positions start at cache->length (0 without a cache). Not thread-safe for a
 // shared cache; otherwise thread-safe.
 torch::Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w,

@@ -10,7 +10,8 @@ token, MLP sparsity, logits.
   gemma3-tiny  Gemma 3 text model, BF16, 2 layers (sliding, global), window 4 < prompt length,
                q/k norms, sandwich norms, (1 + w) RMSNorm, sqrt(hidden) embedding scale,
                query_pre_attn_scalar, local RoPE base, linear RoPE scaling on the global layer,
-               gelu_pytorch_tanh, tied lm_head, final logit soft-capping.
+               gelu_pytorch_tanh, tied lm_head, final logit soft-capping. golden-f32.safetensors:
+               the same checkpoint computed in float32 (weights widened exactly).
   phi3-tiny    Phi-3, F32, fused qkv_proj and gate_up_proj, GQA, partial rotary factor 0.5,
                sliding window 6 on every layer, untied lm_head, silu.
 
@@ -127,7 +128,7 @@ def sparsity(act):
 
 # ---- Gemma 3 ----------------------------------------------------------------------------
 
-def gemma3_forward(cfg, P, tokens):
+def gemma3_forward(cfg, P, tokens, last_only=False):
     dtype = P["embed"].dtype
     D, L = cfg["hidden_size"], cfg["num_hidden_layers"]
     eps = cfg["rms_norm_eps"]
@@ -164,7 +165,8 @@ def gemma3_forward(cfg, P, tokens):
         h = r + x
     h = rms_gemma(h, P["final_norm"], eps)
     hidden.append(h)
-    logits = torch.nn.functional.linear(h, P["embed"])
+    # last_only: the lm_head over the last position only (what generation reads)
+    logits = torch.nn.functional.linear(h[:, -1:] if last_only else h, P["embed"])
     cap = cfg.get("final_logit_softcapping")
     if cap is not None:
         logits = torch.tanh(logits / cap) * cap
@@ -208,7 +210,12 @@ def make_gemma3():
         for k in ("gate", "up", "down"):
             T[pre + f"mlp.{k}_proj.weight"] = p[k]
     tokens = torch.tensor([[2, 17, 5, 33, 60, 8, 8, 41, 12, 3, 27, 50]])
-    return "gemma3-tiny", cfg, T, tokens, gemma3_forward(cfg, P, tokens)
+    # The same BF16 checkpoint computed in float32 (HF loading it with torch_dtype=float32):
+    # every weight widened exactly, nothing rounded to bf16 on the way.
+    widen = lambda d: {k: (v.float() if torch.is_tensor(v) else v) for k, v in d.items()}
+    P32 = dict(widen(P), layers=[widen(p) for p in P["layers"]])
+    extra = {"golden-f32": gemma3_forward(cfg, P32, tokens)}
+    return "gemma3-tiny", cfg, T, tokens, gemma3_forward(cfg, P, tokens), extra
 
 
 # ---- Phi-3 ------------------------------------------------------------------------------
@@ -274,21 +281,23 @@ def make_phi3():
         T[pre + "mlp.gate_up_proj.weight"] = p["gate_up"]
         T[pre + "mlp.down_proj.weight"] = p["down"]
     tokens = torch.tensor([[1, 9, 44, 3, 3, 61, 20, 7, 15, 38]])
-    return "phi3-tiny", cfg, T, tokens, phi3_forward(cfg_fwd, P, tokens)
+    return "phi3-tiny", cfg, T, tokens, phi3_forward(cfg_fwd, P, tokens), {}
 
 
 def main():
     for make in (make_gemma3, make_phi3):
-        name, cfg, tensors, tokens, (hidden, ent, spars, logits) = make()
+        name, cfg, tensors, tokens, out, extra = make()
         d = os.path.join(OUT, name)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
         write_safetensors(os.path.join(d, "model.safetensors"), tensors)
-        write_safetensors(os.path.join(d, "golden.safetensors"), {
-            "tokens": tokens[0].to(torch.int64), "hidden": hidden.float(), "attn_entropy": ent.float(),
-            "mlp_sparsity": spars.float(), "logits": logits.float()})
-        print(name, "hidden", tuple(hidden.shape), "entropy", tuple(ent.shape), "logits", tuple(logits.shape))
+        for golden, (hidden, ent, spars, logits) in dict(golden=out, **extra).items():
+            write_safetensors(os.path.join(d, golden + ".safetensors"), {
+                "tokens": tokens[0].to(torch.int64), "hidden": hidden.float(), "attn_entropy": ent.float(),
+                "mlp_sparsity": spars.float(), "logits": logits.float()})
+            print(name, golden, "hidden", tuple(hidden.shape), "entropy", tuple(ent.shape),
+                  "logits", tuple(logits.shape))
 
 
 if __name__ == "__main__":

@@ -104,7 +104,9 @@ TEST_CASE("stories260K streamed generation equals one-shot forward argmax", "[mo
   REQUIRE(ids.size() == 12);
   seq.insert(seq.end(), ids.begin(), ids.end() - 1);
   // The cached, token-by-token pass and a full pass over the same sequence agree.
-  auto full = runner.forward(seq);
+  th::model::CaptureRequest all;
+  all.all_logits = true;
+  auto full = runner.forward(seq, all);
   const auto& L = runner.config().num_hidden_layers;
   const int64_t T = static_cast<int64_t>(seq.size());
   REQUIRE(full.logits.shape == std::vector<int64_t>{T, 512});
