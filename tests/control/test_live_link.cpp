@@ -17,17 +17,12 @@
 
 #include "control/live_engine.h"
 #include "io/link_timeline.h"
+#include "link_namespace.h"
 
 namespace th::control {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string self_exe() {
-  char buf[4096];
-  const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-}
 
 struct Ons final : sched::Sink {
   std::vector<sched::HostMicros> on;
@@ -63,17 +58,7 @@ std::shared_ptr<const music::Composition> set() {
 }  // namespace
 
 TEST_CASE("link: start/stop sync between the live engine and a peer", "[link]") {
-  if (!std::getenv("TH_LINK_NETNS")) {
-    if (::geteuid() != 0 || std::system("command -v unshare >/dev/null 2>&1") != 0) {
-      WARN("link test needs root and unshare (network namespace); not run");
-      return;
-    }
-    const std::string cmd =
-        "timeout 60 unshare -n sh -c 'ip link set lo up && TH_LINK_NETNS=1 exec \"" + self_exe() +
-        "\" \"link: start/stop sync*\"' > /dev/null 2>&1";
-    CHECK(std::system(cmd.c_str()) == 0);
-    return;
-  }
+  if (!test::in_link_namespace("link: start/stop sync*")) return;
   io::LinkTimeline a(120, 4), b(120, 4);
   io::LinkClock clock_a{a};
   LiveClockOf<io::LinkClock> lc(clock_a);
@@ -148,17 +133,7 @@ TEST_CASE("link: start/stop sync between the live engine and a peer", "[link]") 
 
 TEST_CASE("link: a peer joins, changes the tempo and leaves; the set follows, never late",
           "[link]") {
-  if (!std::getenv("TH_LINK_NETNS")) {
-    if (::geteuid() != 0 || std::system("command -v unshare >/dev/null 2>&1") != 0) {
-      WARN("link test needs root and unshare (network namespace); not run");
-      return;
-    }
-    const std::string cmd =
-        "timeout 60 unshare -n sh -c 'ip link set lo up && TH_LINK_NETNS=1 exec \"" + self_exe() +
-        "\" \"link: a peer joins*\"' > /dev/null 2>&1";
-    CHECK(std::system(cmd.c_str()) == 0);
-    return;
-  }
+  if (!test::in_link_namespace("link: a peer joins*")) return;
   io::LinkTimeline a(120, 4);
   io::LinkClock clock_a{a};
   LiveClockOf<io::LinkClock> lc(clock_a);

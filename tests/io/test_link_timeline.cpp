@@ -15,18 +15,13 @@
 #include <thread>
 
 #include "io/link_timeline.h"
+#include "link_namespace.h"
 #include "support.h"
 
 namespace th {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string self_exe() {
-  char buf[4096];
-  const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-}
 
 // Ticks both peers (follow() as the scheduler would) until pred holds or the deadline passes.
 template <class Pred>
@@ -44,18 +39,7 @@ bool poll(io::LinkTimeline& a, io::LinkTimeline& b, Pred pred, std::chrono::mill
 }  // namespace
 
 TEST_CASE("link: two peers agree on tempo and phase and follow a change", "[link]") {
-  if (!std::getenv("TH_LINK_NETNS")) {
-    // Outside: run this test case again inside a fresh network namespace (root only).
-    if (::geteuid() != 0 || std::system("command -v unshare >/dev/null 2>&1") != 0) {
-      WARN("link test needs root and unshare (network namespace); not run");
-      return;
-    }
-    const std::string cmd =
-        "timeout 60 unshare -n sh -c 'ip link set lo up && TH_LINK_NETNS=1 exec \"" + self_exe() +
-        "\" \"link: two peers*\"' > /dev/null 2>&1";
-    CHECK(std::system(cmd.c_str()) == 0);
-    return;
-  }
+  if (!test::in_link_namespace("link: two peers*")) return;
   io::LinkTimeline a(120, 4);
   io::LinkTimeline b(90, 4);  // joins: adopts the session's tempo
   REQUIRE(poll(

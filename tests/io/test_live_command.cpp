@@ -38,6 +38,18 @@ std::optional<io::OscMessage> ask(io::UdpSocket& s, std::uint16_t port, const io
   return io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
 }
 
+// Asks /th/status until the command port answers (the set composes first; bounded: 60 s).
+std::optional<io::OscMessage> first_answer(io::UdpSocket& s, std::uint16_t port) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    s.send_to({0x7f000001, port}, io::encode_message(io::OscMessage{"/th/status", {}}));
+    std::array<std::byte, 2048> buf;
+    if (const auto n = s.receive(buf, 500))
+      return io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[live][scsynth]") {
@@ -60,14 +72,7 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
 
   io::UdpSocket client;
   // Wait until the command port answers (the set composes first).
-  std::optional<io::OscMessage> r;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!r && std::chrono::steady_clock::now() < deadline) {
-    client.send_to({0x7f000001, control}, io::encode_message(io::OscMessage{"/th/status", {}}));
-    std::array<std::byte, 2048> buf;
-    if (const auto n = client.receive(buf, 500))
-      r = io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
-  }
+  const auto r = first_answer(client, control);
   REQUIRE(r);
   CHECK(r->address == "/th/ok");
   const auto t = ask(client, control, {"/th/tempo", {std::int32_t(140)}});
@@ -162,14 +167,7 @@ TEST_CASE("live command: an edited session reloads the set; a broken pattern edi
     return false;
   };
   io::UdpSocket client;
-  std::optional<io::OscMessage> r;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!r && std::chrono::steady_clock::now() < deadline) {
-    client.send_to({0x7f000001, control}, io::encode_message(io::OscMessage{"/th/status", {}}));
-    std::array<std::byte, 2048> buf;
-    if (const auto n = client.receive(buf, 500))
-      r = io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
-  }
+  const auto r = first_answer(client, control);
   REQUIRE(r);  // playing
 
   write_session(140);
@@ -180,7 +178,7 @@ TEST_CASE("live command: an edited session reloads the set; a broken pattern edi
   CHECK(seen("live: reload refused: ", 20s));
   runner.join();
   REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);  // the set played on to the end
+  CHECK(WEXITSTATUS(status) == 0);     // the set played on to the end
   CHECK(seen("| tempo 140.0 |", 1s));  // the edited session's tempo, in the final status line
 }
 
