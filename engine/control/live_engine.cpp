@@ -268,12 +268,12 @@ bool LiveEngine::follow_transport(sched::HostMicros now) {
       transport_listener_(false, timeline_.beat_at_time(at), at);
     }
   } else if (!running_ && shared) {
-    if (const sched::Program* p = scheduler_.playing()) {
+    if (scheduler_.playing()) {
       const int q = std::max(1, quantum_beats(quantum_));
       const Beats qb(q);
       const Beats horizon = timeline_.beat_at_time(now + options_.lookahead_us);
       const Beats at = qb * Beats((horizon / qb).floor_int() + 1);
-      scheduler_.start(p, at);
+      scheduler_.restart(at);
       running_ = true;
       if (transport_listener_) transport_listener_(true, at, timeline_.time_at_beat(at));
       transport_starts_.fetch_add(1, std::memory_order_relaxed);

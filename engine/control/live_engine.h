@@ -116,8 +116,9 @@ class LiveEngine {
 
   // Follow (and lead) a shared start/stop. With a transport: start() starts it when it is
   // stopped; a stop from a peer releases every voice and pauses the set; a start from a peer
-  // plays the set again from its top at the next quantum boundary after the lookahead; finish()
-  // stops the transport. Call before start(); `t` must outlive the engine.
+  // plays the set again from its top at the next quantum boundary after the lookahead (the
+  // newest program asked for, if a switch came due during the pause); finish() stops the
+  // transport. Call before start(); `t` must outlive the engine.
   void set_transport(LiveTransport* t) { transport_ = t; }
   // Called on the scheduler thread when a peer's stop pauses the set (playing false, `at` =
   // the time the last release may sound) or its start resumes it (true, from beat `beat` at

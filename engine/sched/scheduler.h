@@ -50,6 +50,22 @@ class Scheduler {
     cursor_ = std::max(anchor, timeline_.beat_at_time(clock_.now()));
   }
 
+  // Plays again after a pause (no ticks since), with beat 0 of the program at `at`, a beat not
+  // yet reached: the newest program asked for if one waits (requested during the pause, or due
+  // at a boundary the pause skipped — never played late), else the playing one. Scheduler
+  // thread; realtime-safe.
+  void restart(Beats at) {
+    apply_requests();
+    if (pending_) {
+      retire(active_.program);
+      active_.program = pending_->slot.program;
+      pending_.reset();
+      ++stats_.switches;
+    }
+    active_.anchor = at;
+    cursor_ = std::max(at, timeline_.beat_at_time(clock_.now()));
+  }
+
   // Asks for `program` to replace the playing one at the next multiple of `quantum` beats
   // (0: at once). keep_phase keeps the old anchor (same position in the loop); otherwise the new
   // program starts from its beat 0 at the switch. One producer thread; realtime-safe; false when

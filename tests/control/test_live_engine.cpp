@@ -291,3 +291,59 @@ TEST_CASE("live engine: recomposes after stop_composer are refused") {
 }
 
 }  // namespace th::control
+
+namespace th::control {
+namespace {
+
+// A shared transport that a test starts and stops as a peer would.
+struct PeerTransport final : LiveTransport {
+  bool on = true;
+  bool playing() const override { return on; }
+  void set_playing(bool p, sched::HostMicros) override { on = p; }
+};
+
+}  // namespace
+
+TEST_CASE("live engine: a section due while a peer has stopped plays when it starts again") {
+  sched::ManualClock clock(kStart);
+  sched::TempoTimeline timeline(120, 0);
+  RecordingSink sink;
+  LiveClockOf<sched::ManualClock> lc(clock);
+  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
+                    [](const Command&) -> Recomposed { throw std::runtime_error("unused"); });
+  PeerTransport peer;
+  engine.set_transport(&peer);
+  engine.start({set(), context()});
+  const auto run_to = [&](sched::HostMicros t) {
+    while (clock.now() < t) {
+      clock.advance(5'000);
+      engine.tick();
+      engine.collect();
+    }
+  };
+  run_to(kSecond);                               // beat 2
+  CHECK(engine.submit(cmd("section B")) == "");  // due at beat 4 …
+  run_to(kSecond + 10'000);
+  peer.on = false;  // … but a peer stops the session before it
+  run_to(kSecond + 100'000);
+  CHECK_FALSE(engine.status().running);
+  const std::size_t before = sink.ons("kick").size();
+  run_to(3 * kSecond);                       // beat 4 passes while stopped
+  CHECK(sink.ons("kick").size() == before);  // silent while stopped
+  peer.on = true;                            // the peer starts again at 3 s (beat 6)
+  run_to(6 * kSecond);
+  engine.finish();
+
+  // From the first quantum boundary after the lookahead (beat 8, 4 s): section B from its top,
+  // on time, and nothing from the pause's stale boundary.
+  const auto kicks = sink.ons("kick");
+  REQUIRE(kicks.size() > before + 2);
+  CHECK(kicks[before].at == 4 * kSecond);
+  CHECK(kicks[before].pitch == 36 + 8);
+  CHECK(kicks[before + 1].pitch == 36 + 9);
+  CHECK(kicks[before + 1].at == 4 * kSecond + 500'000);
+  CHECK(engine.scheduler_stats().late == 0);
+  CHECK(engine.filter().open_voices() == 0);
+}
+
+}  // namespace th::control
