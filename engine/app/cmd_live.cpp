@@ -1,6 +1,7 @@
 // `tensorhaus live SESSION.toml [--scsynth HOST:PORT | --boot-scsynth] [--link] [--quantum 4]
-//  [--lookahead-ms 50] [--control-port 57150] [--control-bind ADDR] [--midi-out NAME]
-//  [--record FILE.wav] [--model DIR] [--duration SECONDS]`: plays a session live on scsynth.
+//  [--lookahead-ms 50] [--output-latency-ms 0] [--control-port 57150] [--control-bind ADDR]
+//  [--midi-out NAME] [--record FILE.wav] [--model DIR] [--duration SECONDS]`: plays a session
+//  live on scsynth.
 // Wiring only (docs/live.md): the composition from compose_pipeline, the mix and the server
 // connection from io/, the engine from control/, commands from the OSC port and the terminal.
 // Threads: main (housekeeping, signals), scheduler (LiveEngine::run), OSC server, REPL, the
@@ -56,7 +57,7 @@ extern "C" void on_signal(int) {
 struct LiveOpts {
   std::string session, scsynth, control_bind = "127.0.0.1", midi_out, record, model;
   bool boot = false, link = false;
-  int quantum = 4, lookahead_ms = 50, control_port = 57150;
+  int quantum = 4, lookahead_ms = 50, control_port = 57150, output_latency_ms = 0;
   double duration = 0;
 };
 
@@ -99,6 +100,11 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
 }
 
 void run_live(const LiveOpts& o) {
+  // Sound sent earlier than the lookahead allows would arrive late.
+  if (o.output_latency_ms <= -o.lookahead_ms)
+    throw bad_field("live", "--output-latency-ms",
+                    fmt::format("a value above -{} (minus the lookahead)", o.lookahead_ms),
+                    std::to_string(o.output_latency_ms));
   const auto& table = music::default_instruments();
   SetState state;
   state.session_file = o.session;
@@ -180,7 +186,8 @@ void run_live(const LiveOpts& o) {
 
   io::UdpSocket socket;
   io::ScsynthVoicer voicer(table, defs, mix.voicer);
-  io::UdpSink sink(socket, server, voicer, clock_map, *timeline);
+  const auto output_latency_us = static_cast<sched::HostMicros>(o.output_latency_ms) * 1000;
+  io::UdpSink sink(socket, server, voicer, clock_map, *timeline, output_latency_us);
   control::TeeSink outputs;
   outputs.add(sink);
   const auto lookahead_us = static_cast<sched::HostMicros>(o.lookahead_ms) * 1000;
@@ -188,7 +195,7 @@ void run_live(const LiveOpts& o) {
   std::unique_ptr<io::MidiOut> midi;
   std::unique_ptr<io::MidiSink> midi_sink;
   if (midi_port.port) {
-    midi = std::make_unique<io::MidiOut>(std::move(midi_port.port), host_now);
+    midi = std::make_unique<io::MidiOut>(std::move(midi_port.port), host_now, output_latency_us);
     midi_sink = std::make_unique<io::MidiSink>(*midi, table, *timeline, host_now, lookahead_us);
     midi_sink->assign(first.composition->events);
     outputs.add(*midi_sink);
@@ -390,6 +397,11 @@ void register_live(CLI::App& app) {
   cmd->add_flag("--link", o->link, "share tempo and phase with Ableton Link peers");
   cmd->add_option("--quantum", o->quantum, "beats per phase cycle; changes land on it")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--output-latency-ms", o->output_latency_ms,
+                  "shift every note by this much: positive delays the sound (a faster path than "
+                  "the others'), negative sends it earlier (a slow audio interface)")
+      ->check(CLI::Range(-1000, 1000))
       ->capture_default_str();
   cmd->add_option("--lookahead-ms", o->lookahead_ms, "how far ahead notes are sent")
       ->check(CLI::Range(5, 1000))

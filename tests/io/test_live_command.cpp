@@ -64,7 +64,8 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
       "cd " + test::source_dir().string() + " && TH_CACHE_DIR=" + (dir / "cache").string() +
       " timeout 120 " + test::tensorhaus_bin().string() +
       " live sessions/demo.toml --scsynth 127.0.0.1:" + std::to_string(server.endpoint().port) +
-      " --control-port " + std::to_string(control) + " --quantum 1 --duration 10 < /dev/null > " +
+      " --control-port " + std::to_string(control) +
+      " --quantum 1 --output-latency-ms 5 --duration 10 < /dev/null > " +
       (dir / "out.txt").string() + " 2> " + (dir / "err.txt").string();
   std::thread runner;
   int status = -1;
@@ -180,6 +181,23 @@ TEST_CASE("live command: an edited session reloads the set; a broken pattern edi
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);     // the set played on to the end
   CHECK(seen("| tempo 140.0 |", 1s));  // the edited session's tempo, in the final status line
+}
+
+TEST_CASE("live command: an output latency the lookahead cannot cover is refused by name",
+          "[live]") {
+  const auto dir = test::scratch("live_latency_bad");
+  const std::string cmd = "cd " + test::source_dir().string() + " && " +
+                          test::tensorhaus_bin().string() +
+                          " live sessions/acid.toml --lookahead-ms 50 --output-latency-ms -60 "
+                          "--duration 1 < /dev/null > " +
+                          (dir / "out.txt").string() + " 2> " + (dir / "err.txt").string();
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  std::ifstream in(dir / "err.txt");
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(err.find("--output-latency-ms") != std::string::npos);
+  CHECK(err.find("-60") != std::string::npos);
 }
 
 }  // namespace th
