@@ -62,7 +62,7 @@ ParseResult parse_command(std::string_view line);
 // An OSC message /th/<command> with int/float/string args as the REPL's words.
 ParseResult parse_command(const io::OscMessage& m);
 // The REPL line that parses back to `c` ("layers 2 5", "quant bar", "prompt In the …").
-// Thread-safe.
+// Thread-safe; not realtime-safe (allocates).
 std::string command_line(const Command& c);
 
 // What the running set offers, for validate().

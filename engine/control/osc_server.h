@@ -38,7 +38,8 @@ class OscCommandServer {
   OscCommandServer(std::uint16_t port, std::uint32_t bind_host, CommandHandler handler);
   ~OscCommandServer();
 
-  // The state a `status` is answered with: /th/ok status <line>. Before start().
+  // The state a `status` is answered with: /th/ok status <line>. Before start(), on the owning
+  // thread; `line` is called on the server thread and must be thread-safe.
   void set_status(std::function<std::string()> line) { status_ = std::move(line); }
 
   void start();

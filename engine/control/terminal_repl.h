@@ -33,11 +33,12 @@ class TerminalRepl {
   // Prints a line above the one being edited. Thread-safe.
   void print(std::string_view text);
   // Where parsed lines go (default: the engine's submit), e.g. through a CommandLog first.
-  // Before run().
+  // Before run(), on the owning thread; the function itself is called on the REPL thread.
   using Submit = std::function<void(const Command&, LiveEngine::Reply)>;
   void set_submit(Submit s) { submit_ = std::move(s); }
 
   // $TH_HISTORY, else $XDG_STATE_HOME/tensorhaus/history, else ~/.local/state/tensorhaus/history.
+  // Thread-safe (reads the environment); not realtime-safe.
   static std::filesystem::path history_file();
 
  private:

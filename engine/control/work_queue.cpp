@@ -37,14 +37,15 @@ void WorkQueue::post(int key, std::string name, Job job, Reply reply) {
 
 void WorkQueue::stop() {
   std::deque<Item> left;
+  std::thread worker;  // only the first caller takes it: two stops never join twice
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !worker_.joinable()) return;
     stopping_ = true;
     left.swap(queue_);
+    worker = std::move(worker_);
   }
   wake_.notify_one();
-  if (worker_.joinable()) worker_.join();
+  if (worker.joinable()) worker.join();
   for (auto& r : left) r.reply("the set is ending");
 }
 

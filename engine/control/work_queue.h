@@ -30,7 +30,7 @@ class WorkQueue {
 
   // Thread-safe; not realtime-safe (allocates). `name` words the replaced-job reply.
   void post(int key, std::string name, Job job, Reply reply);
-  // Thread-safe; idempotent. Blocks until the running job ends.
+  // Thread-safe; idempotent: the first call blocks until the running job ends.
   void stop();
   // Jobs queued or running. Thread-safe.
   std::size_t pending() const;

@@ -71,7 +71,7 @@ class ScsynthClient {
   void run(std::span<const OscMessage> messages, int timeout_ms = 5000);
 
   // Liveness tick: reads pending replies, sends /status, then reads replies for wait_ms (so a
-  // loop of poll(200) sends one /status every 200 ms).
+  // loop of poll(200) sends one /status every 200 ms). Owner thread; not realtime-safe.
   void poll(int wait_ms = 0);
   bool alive() const { return liveness_.alive(now_()); }
   std::int64_t silence_us() const { return liveness_.silence(now_()); }
