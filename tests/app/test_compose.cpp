@@ -21,13 +21,9 @@ namespace {
 using th::test::slurp;
 using Run = th::test::CliRun;
 
-Run run(const std::string& args, const fs::path& scratch) {
-  return th::test::run_cli(args, scratch);
-}
+constexpr auto run = &th::test::run_cli;
 
-std::vector<nlohmann::json> events(const fs::path& p) {
-  return th::test::read_events(p);
-}
+constexpr auto events = &th::test::read_events;
 
 Run compose(const std::string& session, const fs::path& out, const fs::path& scratch) {
   const auto model = th::test::shared_data("models/stories260K-hf");

@@ -17,11 +17,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using th::test::slurp;
-using Run = th::test::CliRun;
 
-Run run(const std::string& args, const fs::path& scratch) {
-  return th::test::run_cli(args, scratch);
-}
+constexpr auto run = &th::test::run_cli;
 
 struct Ink {
   std::size_t colours = 0;
