@@ -29,14 +29,21 @@ struct CliRun {
   std::string out, err;
 };
 
-// `tensorhaus ARGS` (ARGS as a shell would split them). Not thread-safe (std::system).
-inline CliRun run_cli(const std::string& args, const std::filesystem::path& scratch) {
+// `tensorhaus ARGS` (ARGS as a shell would split them), with `env` ("NAME=value …") added to its
+// environment. Not thread-safe (std::system).
+inline CliRun run_cli_with_env(const std::string& env, const std::string& args,
+                               const std::filesystem::path& scratch) {
   const auto out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string cmd = "TH_CACHE_DIR=" + (scratch / "cache").string() + " " +
+  const std::string cmd = env + " TH_CACHE_DIR=" + (scratch / "cache").string() + " " +
                           tensorhaus_bin().string() + " " + args + " >" + out.string() + " 2>" +
                           err.string();
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// `tensorhaus ARGS`. Not thread-safe.
+inline CliRun run_cli(const std::string& args, const std::filesystem::path& scratch) {
+  return run_cli_with_env("", args, scratch);
 }
 
 // One JSON object per line of an events.jsonl.

@@ -1,4 +1,4 @@
-#include "model/pocket_torch.h"
+#include "model/torch/pocket_torch.h"
 
 #include <torch/torch.h>
 

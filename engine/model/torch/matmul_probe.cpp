@@ -1,13 +1,15 @@
-#include "model/matmul_probe.h"
+#include "model/torch/entry_points.h"
 
 #include <algorithm>
 #include <chrono>
 #include <limits>
 
-#include "model/kernels.h"
-#include "model/transformer.h"
+#include "model/torch/kernels.h"
+#include "model/torch/transformer.h"
 
 namespace th::model {
+
+namespace torch_rt {
 
 double matmul_gflops(int64_t m, int64_t k, int64_t n, ComputeDType dtype, MatmulPath path,
                      int reps) {
@@ -28,4 +30,5 @@ double matmul_gflops(int64_t m, int64_t k, int64_t n, ComputeDType dtype, Matmul
          1e9;
 }
 
+}  // namespace torch_rt
 }  // namespace th::model

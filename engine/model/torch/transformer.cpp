@@ -1,4 +1,4 @@
-#include "model/transformer.h"
+#include "model/torch/transformer.h"
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
@@ -9,7 +9,7 @@
 #include <numbers>
 
 #include "core/error.h"
-#include "model/kernels.h"
+#include "model/torch/kernels.h"
 
 namespace th::model {
 namespace {

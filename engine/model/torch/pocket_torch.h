@@ -1,6 +1,6 @@
-// INTERNAL to engine/model (torch types): what the pocket trainer and its evaluation share —
+// INTERNAL to engine/model/torch (torch types): what the pocket trainer and its evaluation share —
 // the named trainable tensors of a Gemma 3 Weights, the validation loss and greedy decoding, all
-// through the one forward pass in transformer.h. Include only from engine/model/*.cpp.
+// through the one forward pass in transformer.h. Include only from engine/model/torch/*.cpp.
 #pragma once
 
 #include <torch/types.h>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "model/pocket_data.h"
-#include "model/transformer.h"
+#include "model/torch/transformer.h"
 
 namespace th::model {
 

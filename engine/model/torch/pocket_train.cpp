@@ -1,4 +1,4 @@
-#include "model/pocket_train.h"
+#include "model/torch/entry_points.h"
 
 #include <torch/torch.h>
 
@@ -16,8 +16,8 @@
 #include "model/pocket_data.h"
 #include "model/pocket_export.h"
 #include "model/pocket_spm.h"
-#include "model/pocket_torch.h"
-#include "model/transformer.h"
+#include "model/torch/pocket_torch.h"
+#include "model/torch/transformer.h"
 
 namespace th::model {
 namespace {
@@ -126,6 +126,8 @@ std::string fmt_double(double v, int digits) {
 }
 
 }  // namespace
+
+namespace torch_rt {
 
 PocketReport train_pocket(const PocketOptions& opt) {
   const auto& s = opt.shape;
@@ -274,4 +276,5 @@ PocketReport train_pocket(const PocketOptions& opt) {
   return rep;
 }
 
+}  // namespace torch_rt
 }  // namespace th::model

@@ -1,4 +1,4 @@
-#include "model/kernels.h"
+#include "model/torch/kernels.h"
 
 #include <ATen/Parallel.h>
 #include <immintrin.h>

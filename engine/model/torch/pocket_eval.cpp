@@ -1,4 +1,4 @@
-#include "model/pocket_eval.h"
+#include "model/torch/entry_points.h"
 
 #include <torch/types.h>
 
@@ -6,9 +6,9 @@
 #include "model/hf_config.h"
 #include "model/pocket_data.h"
 #include "model/pocket_spm.h"
-#include "model/pocket_torch.h"
 #include "model/safetensors.h"
-#include "model/transformer.h"
+#include "model/torch/pocket_torch.h"
+#include "model/torch/transformer.h"
 
 namespace th::model {
 namespace {
@@ -28,6 +28,8 @@ Loaded load(const std::filesystem::path& dir) {
 }
 
 }  // namespace
+
+namespace torch_rt {
 
 double pocket_validation_loss(const std::filesystem::path& model_dir,
                               const std::vector<Document>& docs,
@@ -58,4 +60,5 @@ std::string pocket_continue_sampled(const std::filesystem::path& model_dir,
   return decode_ids(spm, ids, scratch);
 }
 
+}  // namespace torch_rt
 }  // namespace th::model

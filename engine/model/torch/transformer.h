@@ -1,8 +1,9 @@
-// INTERNAL to engine/model (torch types): the decoder-only transformer forward pass that every
-// architecture in architecture.h shares, written after the Hugging Face transformers modelling
-// code (eager attention, so attention probabilities exist). Include only from engine/model/*.cpp.
-// Contract: forward() computes what HF computes for the same weights, dtype and tokens; when
-// called under grad mode it is differentiable with respect to every tensor in Weights.
+// INTERNAL to engine/model/torch (torch types): the decoder-only transformer forward pass that
+// every architecture in architecture.h shares, written after the Hugging Face transformers
+// modelling code (eager attention, so attention probabilities exist). Include only from
+// engine/model/torch/*.cpp. Contract: forward() computes what HF computes for the same weights,
+// dtype and tokens; when called under grad mode it is differentiable with respect to every tensor
+// in Weights.
 #pragma once
 
 #include <torch/types.h>
