@@ -105,11 +105,21 @@ Composition compose(const Session& session, const FeatureSource& features, int n
         c.tempo.push_back({at, tempo});
     }
     const Beats length(int64_t{plan.bars} * session.beats_per_bar);
-    const SectionFeatures section_features(
-        features, activations, resolved,
-        fmt::format("{}:{} (section {})", session.file.string(), plan.line, plan.name));
-    GenreInput in{section_features,      pattern, file,      resolved,
-                  session.beats_per_bar, tempo,   num_layers};
+    const std::string where =
+        fmt::format("{}:{} (section {})", session.file.string(), plan.line, plan.name);
+    if (!plan.parts.empty() && !pattern["part"].is_array())
+      throw bad_field(where, "parts", "a pattern with [[part]] tables (house, opera, suite)",
+                      fmt::format("pattern {} ({} has none)", plan.pattern, file.string()));
+    const SectionFeatures section_features(features, activations, resolved, where);
+    const GenreInput in{section_features,
+                        pattern,
+                        file,
+                        resolved,
+                        session.beats_per_bar,
+                        tempo,
+                        num_layers,
+                        static_cast<int>((at / Beats(session.beats_per_bar)).floor_int()),
+                        where};
     auto events = genre.generate(in);
     for (auto& e : events) {
       if (e.onset < Beats(0) || e.onset >= length)

@@ -41,6 +41,11 @@ struct GenreInput {
   int beats_per_bar = 4;
   double tempo = 120;  // BPM in force in this section
   int num_layers = 0;  // of the model
+  // Bar of the session at which this section starts: material that walks the model across a
+  // whole track (house's chord progression) continues from there when a track is split into
+  // sections.
+  int start_bar = 0;
+  std::string_view where;  // "session.toml:LINE (section NAME)", for errors about the section
 };
 
 // Events in section time: onsets in [0, bars·beats_per_bar). Throws th::InputError for a bad

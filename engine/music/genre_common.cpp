@@ -90,22 +90,39 @@ std::vector<Event> drum_bar(const Drum& d, const FeatureSource& source, const La
   return out;
 }
 
-std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars) {
+std::vector<PartRange> part_ranges(const PatternSpec& spec, const GenreInput& in) {
+  const auto& wanted = in.section.parts;
+  std::string known;
+  for (const auto& p : spec.parts) known += (known.empty() ? "" : ", ") + p.name;
+  for (const auto& name : wanted)
+    if (std::none_of(spec.parts.begin(), spec.parts.end(),
+                     [&](const Part& p) { return p.name == name; }))
+      throw bad_field(in.where, "parts", fmt::format("parts of {} ({})", spec.file.string(), known),
+                      fmt::format("'{}'", name));
+  std::vector<const Part*> chosen;
+  double total = 0;
+  for (const auto& p : spec.parts)
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), p.name) != wanted.end()) {
+      chosen.push_back(&p);
+      total += p.share;
+    }
+  const int bars = in.section.bars;
   std::vector<PartRange> out;
   double cum = 0;
   int begin = 0;
-  for (std::size_t i = 0; i < spec.parts.size(); ++i) {
-    cum += spec.parts[i].share;
-    const int end = i + 1 == spec.parts.size() ? bars : static_cast<int>(std::lround(cum * bars));
-    out.push_back({&spec.parts[i], begin, std::max(begin, end)});
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    cum += chosen[i]->share;
+    const int end =
+        i + 1 == chosen.size() ? bars : static_cast<int>(std::lround(cum / total * bars));
+    out.push_back({chosen[i], begin, std::max(begin, end)});
     begin = std::max(begin, end);
   }
   return out;
 }
 
-void play_parts(const PatternSpec& spec, int bars, const PartHandlers& handlers,
+void play_parts(const PatternSpec& spec, const GenreInput& in, const PartHandlers& handlers,
                 std::string_view what) {
-  for (const auto& pr : part_ranges(spec, bars)) {
+  for (const auto& pr : part_ranges(spec, in)) {
     if (pr.end <= pr.begin) continue;
     const auto it = std::find_if(handlers.begin(), handlers.end(),
                                  [&](const auto& h) { return h.first == pr.part->name; });

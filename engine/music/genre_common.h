@@ -53,15 +53,17 @@ struct PartRange {
   const Part* part;
   int begin, end;  // bars, end exclusive
 };
-// Bars of each part: cumulative shares rounded, the last part ends at `bars`. Thread-safe.
-std::vector<PartRange> part_ranges(const PatternSpec& spec, int bars);
+// Bars of each part the section plays (all, or those its `parts` names, in the pattern's order):
+// cumulative shares (rescaled to the chosen parts) rounded, the last part ends at the section's
+// bars. A name the pattern lacks is a th::InputError at in.where. Thread-safe.
+std::vector<PartRange> part_ranges(const PatternSpec& spec, const GenreInput& in);
 
 // A part handler by name: "overture", "fugue", … (opera); "prologue", … (suite).
 using PartHandlers = std::vector<std::pair<std::string, std::function<void(const PartRange&)>>>;
 // Calls, for each part with bars, the handler its name selects. A name with no handler is a
 // th::InputError at the part's file:line listing the `what`s there are ("act", "movement").
 // Thread-safe given thread-safe handlers.
-void play_parts(const PatternSpec& spec, int bars, const PartHandlers& handlers,
+void play_parts(const PatternSpec& spec, const GenreInput& in, const PartHandlers& handlers,
                 std::string_view what);
 
 }  // namespace th::music

@@ -88,18 +88,19 @@ class House {
       : in_(in), spec_(std::move(spec)), model_(model_key(in.features)) {}
 
   std::vector<Event> run() {
-    const int bars = in_.section.bars;
-    const auto parts = part_ranges(spec_, bars);
     const Voice* pad = find_voice(spec_, "pad");
     const int chord_bars =
         pad && pad->has("bars")
             ? std::max(1, static_cast<int>(pad->get("bars").constant.value_or(2)))
             : 2;
-    for (std::size_t pi = 0; pi < parts.size(); ++pi) {
-      const auto& pr = parts[pi];
-      const bool last_part = pi + 1 == parts.size();
+    for (const auto& pr : part_ranges(spec_, in_)) {
+      // No fill or riser leads out of the pattern's last part: the track ends there.
+      const bool last_part = pr.part == &spec_.parts.back();
       for (int b = pr.begin; b < pr.end; ++b) {
-        const int c = b / chord_bars;
+        // Bar of the track: the progression and the fills continue across the sections a
+        // track is split into (GenreInput::start_bar).
+        const int tb = in_.start_bar + b;
+        const int c = tb / chord_bars;
         const int layer =
             in_.section.layer_lo + c % (in_.section.layer_hi - in_.section.layer_lo + 1);
         const LayerContext ctx{layer, in_.num_layers};
@@ -107,8 +108,8 @@ class House {
         const Part& part = *pr.part;
         const auto plays = [&](const char* n) { return part.play.count(n) > 0; };
         const Beats bar_start(static_cast<std::int64_t>(b) * in_.beats_per_bar);
-        if (plays("pad") && (b % chord_bars == 0 || b == pr.begin)) {
-          const int len = std::min(chord_bars - b % chord_bars, pr.end - b);
+        if (plays("pad") && (tb % chord_bars == 0 || b == pr.begin)) {
+          const int len = std::min(chord_bars - tb % chord_bars, pr.end - b);
           pad_chord(part, chord, ctx, bar_start, len);
         }
         if (plays("bass")) bass_bar(part, chord, ctx, bar_start);
@@ -119,7 +120,7 @@ class House {
             auto hits = drum_bar(d, in_.features, ctx, bar_start, in_.beats_per_bar, part.level);
             append(hits);
           }
-        if (!last_part && b == pr.end - 1 && plays("fill")) fill_bar(part, ctx, b, bar_start);
+        if (!last_part && b == pr.end - 1 && plays("fill")) fill_bar(part, ctx, tb, bar_start);
         if (!last_part && plays("riser") && b == riser_start(pr))
           riser(part, ctx, bar_start, pr.end - b);
       }

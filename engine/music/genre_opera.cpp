@@ -81,7 +81,7 @@ class Opera {
                             {"fugue", [this](const PartRange& p) { fugue(p); }},
                             {"climax", [this](const PartRange& p) { climax(p); }},
                             {"epilogue", [this](const PartRange& p) { epilogue(p); }}};
-    play_parts(spec_, in_.section.bars, acts, "act");
+    play_parts(spec_, in_, acts, "act");
     sort_events(out_);
     return out_;
   }

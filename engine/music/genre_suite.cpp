@@ -64,7 +64,7 @@ class Suite {
         {"memory", [this](const PartRange& p) { lines(p, kMovements.at("memory")); }},
         {"balance", [this](const PartRange& p) { balance(p); }},
         {"epilogue", [this](const PartRange& p) { epilogue(p); }}};
-    play_parts(spec_, in_.section.bars, movements, "movement");
+    play_parts(spec_, in_, movements, "movement");
     sort_events(out_);
     return out_;
   }

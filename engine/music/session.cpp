@@ -81,10 +81,10 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
     const toml::table* t = node.as_table();
     if (!t)
       throw bad_field(toml_where(file, node), "section", "a table ([[section]])", "something else");
-    toml_check_keys(
-        file, *t,
-        {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts", "dataset", "field"},
-        "section");
+    toml_check_keys(file, *t,
+                    {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts", "dataset",
+                     "field", "parts"},
+                    "section");
     SectionPlan p;
     p.line = static_cast<int>(t->source().begin.line);
     p.pattern = required<std::string>(file, *t, "pattern", "a pattern name (patterns/<name>.toml)");
@@ -133,6 +133,16 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
                         fmt::format("'{}' (not found)", *ds));
     }
     p.dataset_field = optional_field<std::string>(file, *t, "field", "a field name").value_or("");
+    if (const toml::node* ps = t->get("parts")) {
+      const toml::array* a = ps->as_array();
+      if (!a || a->empty())
+        throw bad_field(toml_where(file, *ps), "parts", "an array of part names", "something else");
+      for (const auto& e : *a) {
+        auto str = e.value<std::string>();
+        if (!str) throw bad_field(toml_where(file, e), "parts", "part names", toml_type_of(e));
+        p.parts.push_back(*str);
+      }
+    }
     s.sections.push_back(std::move(p));
   }
   return s;

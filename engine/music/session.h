@@ -23,7 +23,10 @@ struct SectionPlan {
   std::vector<std::string> prompts;
   std::filesystem::path dataset;  // prompt file for dataset.* features (resolved), or empty
   std::string dataset_field;      // its field / CSV column ("" = the loader's default)
-  int line = 0;                   // where the section starts in the file, for errors
+  // The pattern's [[part]]s this section plays (house parts, opera acts, suite movements), by
+  // name; their shares are rescaled to the section's bars. Empty: every part.
+  std::vector<std::string> parts;
+  int line = 0;  // where the section starts in the file, for errors
 };
 
 struct Session {

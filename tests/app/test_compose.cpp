@@ -146,6 +146,36 @@ TEST_CASE("compose: house on stories260K moves its chords", "[app][compose]") {
   CHECK(first8.size() >= 4);
   CHECK(pitches.size() >= 5);
   CHECK(last_seconds == Approx(128 * 4 * 60.0 / 128).margin(1.0));
+
+  // One section per part; each event carries its part, and the MIDI file marks where each
+  // starts (mido's view; ticks from the header).
+  const std::map<std::string, std::pair<double, double>> sections{
+      {"intro", {0, 64}}, {"buildup", {64, 128}}, {"drop", {128, 384}}, {"outro", {384, 512}}};
+  for (const auto& e : ev) {
+    const auto it = sections.find(e["section"].get<std::string>());
+    REQUIRE(it != sections.end());
+    CHECK(e["beat"].get<double>() >= it->second.first);
+    CHECK(e["beat"].get<double>() < it->second.second);
+  }
+  const auto midi = midi_lines(dir / "out/house.mid", dir);
+  int ticks_per_beat = 0;
+  std::vector<std::string> markers;
+  for (const auto& line : midi) {
+    std::istringstream in(line);
+    std::string kind;
+    in >> kind;
+    if (kind == "header") {
+      int type = 0, tracks = 0;
+      in >> type >> tracks >> ticks_per_beat;
+    }
+    if (kind == "marker") {
+      long tick = 0;
+      std::string text;
+      in >> tick >> text;
+      markers.push_back(text + "@" + std::to_string(tick / ticks_per_beat));
+    }
+  }
+  CHECK(markers == std::vector<std::string>{"intro@0", "buildup@64", "drop@128", "outro@384"});
 }
 
 TEST_CASE("compose: the demo set changes tempo and stays under three minutes", "[app][compose]") {
@@ -171,7 +201,7 @@ TEST_CASE("compose: the demo set changes tempo and stays under three minutes", "
     }
   }
   CHECK(tempi == std::vector<long>{std::lround(60e6 / 138), std::lround(60e6 / 128)});
-  CHECK(markers == std::vector<std::string>{"acid", "house"});
+  CHECK(markers == std::vector<std::string>{"acid", "intro", "buildup", "drop", "outro"});
   double end = 0;
   for (const auto& e : events(dir / "out/events.jsonl"))
     end = std::max(end, e["seconds"].get<double>() + e["duration"].get<double>() * 60 / 128);
@@ -217,6 +247,18 @@ TEST_CASE("compose: a bad pattern file is an error naming file and line", "[app]
   CHECK(r.code == 2);
   CHECK(r.err.find("patterns/acid.toml:5") != std::string::npos);
   CHECK(r.err.find("row_normz") != std::string::npos);
+
+  // `parts` asks for [[part]] tables that acid has not.
+  write_pattern("genre = \"acid\"\n[voices.tb303]\npitch = 1\n");
+  {
+    std::ofstream s(dir / "set.toml");
+    s << "name = \"bad\"\n[[section]]\npattern = \"acid\"\nbars = 2\nparts = [\"drop\"]\n";
+  }
+  r = run(args, dir);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("set.toml:2 (section acid)") != std::string::npos);
+  CHECK(r.err.find("parts") != std::string::npos);
+  CHECK(r.err.find("[[part]]") != std::string::npos);
 }
 
 TEST_CASE("compose: the feature cache remembers a model's hash and never serves a changed one",

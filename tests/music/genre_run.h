@@ -22,10 +22,12 @@ struct GenreRun {
   music::SectionPlan section;
   int num_layers = 4;
   double tempo = 138;
+  int start_bar = 0;
+  std::string where = "session.toml:1 (section test)";
 
   std::vector<music::Event> run(const music::FeatureSource& f) const {
     const auto genre = table["genre"].value<std::string>().value_or("");
-    const music::GenreInput in{f, table, file, section, 4, tempo, num_layers};
+    const music::GenreInput in{f, table, file, section, 4, tempo, num_layers, start_bar, where};
     return music::find_genre(genre, file.string()).generate(in);
   }
 };

@@ -133,3 +133,58 @@ TEST_CASE("house: parts must add up and name known voices", "[music][genre][hous
     CHECK(std::string(e.what()).find("'tuba'") != std::string::npos);
   }
 }
+
+TEST_CASE("house: a section playing one part is that part of the whole track",
+          "[music][genre][house]") {
+  const auto f = th::test::synthetic_model(6);
+  const auto whole = th::test::shipped("house", 128, 0, 5, 6).run(f);
+  // The shipped parts: intro 16 bars, buildup 16, drop 64, outro 32.
+  const std::vector<std::tuple<std::string, int, int>> parts{
+      {"intro", 0, 16}, {"buildup", 16, 16}, {"drop", 32, 64}, {"outro", 96, 32}};
+  for (const auto& [name, start, bars] : parts) {
+    auto r = th::test::shipped("house", bars, 0, 5, 6);
+    r.section.parts = {name};
+    r.start_bar = start;
+    const auto section = r.run(f);
+    std::vector<Event> slice;
+    for (const auto& e : whole)
+      if (bar_of(e) >= start && bar_of(e) < start + bars) {
+        Event shifted = e;
+        shifted.onset = e.onset - Beats(int64_t{start} * 4);
+        slice.push_back(shifted);
+      }
+    INFO(name);
+    REQUIRE(!section.empty());
+    CHECK(section.size() == slice.size());
+    CHECK(section == slice);
+  }
+  // Two parts in one section share its bars as their shares do (16 : 64 → 8 : 32 of 40).
+  auto r = th::test::shipped("house", 40, 0, 5, 6);
+  r.section.parts = {"drop", "intro"};  // played in the pattern's order whatever the list's
+  const auto two = r.run(f);
+  std::set<int> hat_bars, clap_bars;
+  for (const auto& e : two) {
+    if (e.instrument == "clap") clap_bars.insert(bar_of(e));
+    if (e.instrument == "hat") hat_bars.insert(bar_of(e));
+  }
+  REQUIRE(!clap_bars.empty());
+  CHECK(*clap_bars.begin() >= 8);  // the intro has no clap
+  CHECK(hat_bars.count(0) == 1);
+}
+
+TEST_CASE("house: a section naming a part the pattern lacks is refused by name",
+          "[music][genre][house]") {
+  const auto f = th::test::synthetic_model(2);
+  auto r = th::test::shipped("house", 16, 0, 1, 2);
+  r.section.parts = {"drop", "bridge"};
+  try {
+    r.run(f);
+    FAIL("no error");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("session.toml:1 (section test)") != std::string::npos);
+    CHECK(what.find("parts") != std::string::npos);
+    CHECK(what.find("'bridge'") != std::string::npos);
+    CHECK(what.find("intro, buildup, drop, outro") != std::string::npos);
+  }
+}
