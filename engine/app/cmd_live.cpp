@@ -69,8 +69,11 @@ struct SetState {
   std::optional<std::string> pattern, prompt;
 };
 
-control::Recomposed compose_state(const SetState& s, const music::InstrumentTable& table) {
+// `patterns_dir` (optional) receives the session's pattern folder, for the file watch.
+control::Recomposed compose_state(const SetState& s, const music::InstrumentTable& table,
+                                  fs::path* patterns_dir = nullptr) {
   music::Session session = music::load_session(s.session_file, project_root());
+  if (patterns_dir) *patterns_dir = session.patterns_dir;
   if (s.model) session.model = *s.model;
   for (auto& sec : session.sections) {
     if (s.layers) std::tie(sec.layer_lo, sec.layer_hi) = *s.layers;
@@ -111,7 +114,8 @@ void run_live(const LiveOpts& o) {
   if (!o.model.empty()) state.model = fs::path(o.model);
   std::mutex state_mu;  // heavy commands are serialized by the engine; this guards `state` reads
   std::fprintf(stderr, "live: composing %s\n", o.session.c_str());
-  control::Recomposed first = compose_state(state, table);
+  fs::path patterns_dir;
+  control::Recomposed first = compose_state(state, table, &patterns_dir);
   const double bpm = sched::initial_tempo(*first.composition);
 
   // The server: our own (dummy JACK) or one that runs already.
@@ -304,8 +308,7 @@ void run_live(const LiveOpts& o) {
                link ? " (Link)" : "", o.control_bind.c_str(), osc.port());
   const auto t0 = std::chrono::steady_clock::now();
   // Edits to the session or its patterns reload the set (the music plays on meanwhile).
-  control::FileWatch watch({o.session},
-                           {music::load_session(o.session, project_root()).patterns_dir}, ".toml");
+  control::FileWatch watch({o.session}, {patterns_dir}, ".toml");
   control::Command reload;
   reload.kind = control::CommandKind::reload;
   for (int tick = 1; !g_stop.load(); ++tick) {
@@ -316,6 +319,13 @@ void run_live(const LiveOpts& o) {
     if (tick % 5 == 0) {
       if (const auto changed = watch.poll(); !changed.empty()) {
         repl.print(fmt::format("live: {} changed: reloading", changed.front().filename().string()));
+        // The edit may name another pattern folder; while the file does not parse, the reload
+        // reports why and the old folder stays watched.
+        try {
+          const auto dir = music::load_session(o.session, project_root()).patterns_dir;
+          if (dir != watch.folders().front()) watch.set_folders({dir});
+        } catch (const std::exception&) {
+        }
         submit(reload, "watch", [&repl](const std::string& err) {
           repl.print(err.empty() ? "live: reloaded" : "live: reload refused: " + err);
         });

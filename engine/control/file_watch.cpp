@@ -44,4 +44,9 @@ std::vector<fs::path> FileWatch::poll() {
   return {changed.begin(), changed.end()};
 }
 
+void FileWatch::set_folders(std::vector<fs::path> folders) {
+  folders_ = std::move(folders);
+  reported_ = last_ = scan();
+}
+
 }  // namespace th::control

@@ -26,6 +26,11 @@ class FileWatch {
   // The settled changes since the last report (empty: none).
   std::vector<std::filesystem::path> poll();
 
+  // Watches these folders instead (a session edited to name another pattern folder); what
+  // every watched file holds now is the baseline, so only later edits are reported.
+  void set_folders(std::vector<std::filesystem::path> folders);
+  const std::vector<std::filesystem::path>& folders() const { return folders_; }
+
  private:
   using Stamp = std::pair<std::filesystem::file_time_type, std::uintmax_t>;
   std::map<std::filesystem::path, Stamp> scan() const;

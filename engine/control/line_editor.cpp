@@ -7,17 +7,13 @@
 #include <map>
 
 #include "control/command.h"
+#include "control/display_width.h"
 
 namespace th::control {
 namespace {
 
 bool continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
-
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return !continuation(c); }));
 }
 
 // Escape sequences (after ESC) of the keys the editor knows; xterm and VT220 spellings.
@@ -211,7 +207,8 @@ LineEditor::Result LineEditor::complete() {
 
 std::string LineEditor::render(std::string_view prompt) const {
   std::string out = fmt::format("\r{}{}\x1b[K", prompt, buf_);
-  const std::size_t back = code_points(std::string_view(buf_).substr(cur_));
+  // Back over the cells (not bytes or code points) of what follows the cursor.
+  const std::size_t back = display_width(std::string_view(buf_).substr(cur_));
   if (back > 0) out += fmt::format("\x1b[{}D", back);
   return out;
 }

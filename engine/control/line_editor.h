@@ -12,7 +12,7 @@
 // - History: one entry per finished non-empty line, consecutive duplicates folded, the oldest
 //   dropped past kMaxHistory; load/save as one line per entry.
 // - render(prompt) is the byte string that redraws the line in place (VT100: CR, erase to end,
-//   cursor back over what follows it); columns assume one cell per code point.
+//   cursor back over the cells of what follows it: wide CJK and emoji two, combining marks none).
 // Not thread-safe: one owner (the REPL thread, or the printer under its lock).
 #pragma once
 

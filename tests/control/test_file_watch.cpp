@@ -52,4 +52,20 @@ TEST_CASE("file watch: a settled edit is reported once") {
   CHECK(w.poll().empty());
 }
 
+TEST_CASE("file watch: after set_folders only the new folder's edits count") {
+  const auto dir = test::scratch("file_watch_folders");
+  fs::create_directories(dir / "old");
+  fs::create_directories(dir / "new");
+  std::ofstream(dir / "old/a.toml") << "a";
+  std::ofstream(dir / "new/b.toml") << "b";
+  FileWatch w({}, {dir / "old"}, ".toml");
+  w.set_folders({dir / "new"});
+  CHECK(w.poll().empty());  // what the new folder holds is the baseline, not a change
+  std::ofstream(dir / "old/a.toml") << "edited";
+  std::ofstream(dir / "new/b.toml") << "edited, longer";
+  CHECK(w.poll().empty());  // seen, not yet settled
+  CHECK(w.poll() == std::vector<fs::path>{dir / "new/b.toml"});
+  CHECK(w.folders() == std::vector<fs::path>{dir / "new"});
+}
+
 }  // namespace th::control

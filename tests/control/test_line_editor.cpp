@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "control/command.h"
+#include "control/display_width.h"
 #include "control/line_editor.h"
 #include "support.h"
 
@@ -64,7 +65,8 @@ TEST_CASE("line editor: UTF-8 text moves and deletes by code point") {
   CHECK(ed.cursor() == std::string("prompt 光").size());
   type(ed, "\x7f");
   CHECK(ed.buffer() == "prompt あれ");
-  CHECK(ed.render("> ") == "\r> prompt あれ\x1b[K\x1b[2D");
+  // The cursor goes back over two wide characters: four cells.
+  CHECK(ed.render("> ") == "\r> prompt あれ\x1b[K\x1b[4D");
   type(ed, keys({kDel}));
   CHECK(ed.buffer() == "prompt れ");
   // An emoji (4 bytes) and a combining accent (a separate code point) likewise.
@@ -153,6 +155,21 @@ TEST_CASE("line editor: history file round trip, capped") {
   CHECK(back.history().front() == "tempo " + std::to_string(100 + 5 % 300));
   type(back, keys({kUp}));
   CHECK(back.buffer() == ed.history().back());
+}
+
+TEST_CASE("line editor: display width counts terminal cells") {
+  CHECK(display_width("mute hat") == 8);
+  CHECK(display_width("光あれ") == 6);           // CJK: two cells each
+  CHECK(display_width("caf\xc3\xa9") == 4);      // é precomposed
+  CHECK(display_width("cafe\xcc\x81") == 4);     // e + combining acute: one cell
+  CHECK(display_width("🎹 drop") == 7);           // emoji: two cells
+  CHECK(display_width("ｔｈ") == 4);             // fullwidth Latin
+  CHECK(display_width("a\xe2\x80\x8b b") == 3);  // zero-width space
+  CHECK(display_width("\xff\xe3\x81") == 2);     // a stray byte, a truncated sequence
+  // The cursor before an emoji and a combining accent goes back three cells.
+  LineEditor ed;
+  type(ed, keys({"🎹e\xcc\x81", kLeft, kLeft, kLeft}));
+  CHECK(ed.render("> ") == "\r> 🎹e\xcc\x81\x1b[K\x1b[3D");
 }
 
 }  // namespace th::control

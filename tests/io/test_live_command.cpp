@@ -79,7 +79,7 @@ TEST_CASE("live command: a short set over OSC, clean exit, no stuck notes", "[li
   const auto t = ask(client, control, {"/th/tempo", {std::int32_t(140)}});
   REQUIRE(t);
   CHECK(t->address == "/th/ok");
-  const auto s = ask(client, control, {"/th/section", {std::string("house")}});
+  const auto s = ask(client, control, {"/th/section", {std::string("drop")}});
   REQUIRE(s);
   CHECK(s->address == "/th/ok");
   // A prompt recomposes the set (a forward pass per section) on the composer thread: the
