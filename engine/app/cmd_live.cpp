@@ -94,7 +94,8 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   r.context.num_layers = layers;
   for (const auto& sec : session.sections) r.context.sections.push_back(sec.name);
   for (const auto& e : fs::directory_iterator(session.patterns_dir))
-    if (e.path().extension() == ".toml" && e.path().stem() != "instruments")
+    if (const auto stem = e.path().stem();
+        e.path().extension() == ".toml" && stem != "instruments" && stem != "transitions")
       r.context.patterns.push_back(e.path().stem().string());
   for (const auto& i : table.instruments()) r.context.instruments.push_back(i.id);
   for (const auto& g : table.groups()) r.context.instruments.push_back(g.name);

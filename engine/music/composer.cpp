@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "music/genres.h"
 #include "music/toml_fields.h"
+#include "music/transitions.h"
 
 namespace th::music {
 namespace {
@@ -79,7 +80,9 @@ Composition compose(const Session& session, const FeatureSource& features, int n
   c.tempo.push_back({Beats(0), session.tempo});
   double tempo = session.tempo;
   Beats at(0);
-  for (const auto& plan : session.sections) {
+  std::optional<PatternSpec> transition_voices;  // read once, when a section asks
+  for (std::size_t si = 0; si < session.sections.size(); ++si) {
+    const auto& plan = session.sections[si];
     const auto file = session.patterns_dir / (plan.pattern + ".toml");
     const toml::table pattern = parse_toml_file(file);
     const auto genre_name = pattern["genre"].value<std::string>();
@@ -121,6 +124,14 @@ Composition compose(const Session& session, const FeatureSource& features, int n
                         static_cast<int>((at / Beats(session.beats_per_bar)).floor_int()),
                         where};
     auto events = genre.generate(in);
+    if (!plan.transitions.empty()) {
+      if (!transition_voices)
+        transition_voices = load_transition_voices(session.patterns_dir, where);
+      auto more = transition_events(resolved, *transition_voices, section_features, num_layers,
+                                    session.beats_per_bar);
+      events.insert(events.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+    }
     for (auto& e : events) {
       if (e.onset < Beats(0) || e.onset >= length)
         throw Error(
@@ -132,6 +143,16 @@ Composition compose(const Session& session, const FeatureSource& features, int n
     }
     c.sections.push_back({plan.name, plan.pattern, at, at + length});
     at += length;
+    // A ramp glides towards the next section's tempo (the set ends after the last section).
+    for (const auto& t : plan.transitions)
+      if (t.kind == "ramp" && si + 1 < session.sections.size())
+        for (const auto& step : ramp_steps(at, t.bars, session.beats_per_bar, tempo,
+                                           session.sections[si + 1].tempo.value_or(tempo))) {
+          if (c.tempo.back().at == step.at)
+            c.tempo.back().bpm = step.bpm;  // a ramp as long as its section starts at once
+          else
+            c.tempo.push_back(step);
+        }
   }
   c.length = at;
   sort_events(c.events);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/error.h"
@@ -39,6 +40,38 @@ fs::path resolve(const fs::path& file, const fs::path& project_root, const std::
   const fs::path beside = file.parent_path() / path;
   if (fs::exists(beside)) return fs::weakly_canonical(beside);
   return fs::weakly_canonical(project_root / path);
+}
+
+// `transition = { fill = 1, riser = 4 }`: kinds from kTransitionKinds, each lasting 1..bars
+// bars of the section's end.
+std::vector<Transition> transitions(const fs::path& file, const toml::node& n, int bars) {
+  const toml::table* t = n.as_table();
+  std::string kinds;
+  for (auto k : kTransitionKinds) kinds += (kinds.empty() ? "" : ", ") + std::string(k);
+  if (!t)
+    throw bad_field(toml_where(file, n), "transition", "a table { kind = bars } of " + kinds,
+                    toml_type_of(n));
+  std::vector<Transition> out;
+  for (const auto& [key, value] : *t) {
+    const std::string kind(key.str());
+    if (std::find(kTransitionKinds.begin(), kTransitionKinds.end(), kind) == kTransitionKinds.end())
+      throw bad_field(toml_where(file, value), "transition", "kinds " + kinds,
+                      fmt::format("'{}'", kind));
+    const auto b = value.value<int64_t>();
+    if (!b || *b < 1 || *b > bars)
+      throw bad_field(toml_where(file, value), "transition." + kind,
+                      fmt::format("bars 1..{} (the section's length)", bars),
+                      b ? std::to_string(*b) : toml_type_of(value));
+    out.push_back({kind, static_cast<int>(*b)});
+  }
+  std::sort(out.begin(), out.end(), [](const Transition& a, const Transition& b) {
+    const auto rank = [](const std::string& k) {
+      return std::find(kTransitionKinds.begin(), kTransitionKinds.end(), k) -
+             kTransitionKinds.begin();
+    };
+    return rank(a.kind) < rank(b.kind);
+  });
+  return out;
 }
 
 double checked_tempo(const fs::path& file, const toml::table& t, double bpm) {
@@ -83,7 +116,7 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
       throw bad_field(toml_where(file, node), "section", "a table ([[section]])", "something else");
     toml_check_keys(file, *t,
                     {"name", "pattern", "bars", "layers", "tempo", "prompt", "prompts", "dataset",
-                     "field", "parts"},
+                     "field", "parts", "transition"},
                     "section");
     SectionPlan p;
     p.line = static_cast<int>(t->source().begin.line);
@@ -133,6 +166,7 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
                         fmt::format("'{}' (not found)", *ds));
     }
     p.dataset_field = optional_field<std::string>(file, *t, "field", "a field name").value_or("");
+    if (const toml::node* tr = t->get("transition")) p.transitions = transitions(file, *tr, p.bars);
     if (const toml::node* ps = t->get("parts")) {
       const toml::array* a = ps->as_array();
       if (!a || a->empty())

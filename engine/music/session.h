@@ -6,12 +6,24 @@
 // project root.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace th::music {
+
+// What a section plays over its last `bars` to hand over to the next (docs/patterns.md
+// "Session files"): "fill" (a snare roll), "riser", "ramp" (the tempo glides to the next
+// section's). Read from `transition = { fill = 1, riser = 4, ramp = 4 }`.
+struct Transition {
+  std::string kind;
+  int bars = 1;
+};
+
+// The transition kinds a session may name, in the order they are composed.
+inline constexpr std::array<std::string_view, 3> kTransitionKinds{"fill", "riser", "ramp"};
 
 struct SectionPlan {
   std::string name;
@@ -26,7 +38,8 @@ struct SectionPlan {
   // The pattern's [[part]]s this section plays (house parts, opera acts, suite movements), by
   // name; their shares are rescaled to the section's bars. Empty: every part.
   std::vector<std::string> parts;
-  int line = 0;  // where the section starts in the file, for errors
+  std::vector<Transition> transitions;  // in kTransitionKinds order
+  int line = 0;                         // where the section starts in the file, for errors
 };
 
 struct Session {
