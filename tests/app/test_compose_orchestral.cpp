@@ -51,7 +51,10 @@ TEST_CASE("compose: opera and suite on stories260K are deterministic and varied"
   std::map<std::string, std::vector<double>> lines;
   for (const auto& e : ev) {
     const int bar = e["bar"].get<int>();
-    if (bar >= 16 && bar < 20) lines[e["instrument"].get<std::string>()].push_back(e["pitch"]);
+    if (bar >= 16 && bar < 20) {
+      lines[e["instrument"].get<std::string>()].push_back(e["pitch"]);
+      CHECK(e["section"] == "fugue");  // one section per act (sessions/opera.toml)
+    }
   }
   std::set<std::vector<double>> distinct;
   for (const char* v : {"violin", "viola", "cello", "contrabass"}) {
