@@ -39,6 +39,7 @@ class LinkTimeline final : public sched::Timeline {
   sched::HostMicros time_at_beat(Beats b) const override;
   Beats beat_at_time(sched::HostMicros t) const override;
   double tempo() const override { return segments_[last_].bpm; }
+  Beats segment_start() const override { return segments_[last_].beat; }
   void set_tempo(double bpm, Beats at) override;
   void follow(sched::HostMicros horizon) override;
 

@@ -143,18 +143,11 @@ ScoreBuild build_score(const music::Composition& comp, const OfflineRenderOption
   sched::TempoTimeline timeline(bpm0, 0);
   NrtSink sink(b.score, voicer, timeline, 0, static_cast<double>(kPrerollFrames) / o.sample_rate);
   sched::Scheduler scheduler(clock, timeline, sink, {o.lookahead_us});
-  scheduler.start(program.get());
-  std::size_t next_tempo = 1;
+  scheduler.start(program.get());  // its tempo map: the scheduler follows it, as live
   const double total = beats_to_double(comp.length);
   double shown = -1;
   for (sched::HostMicros t = 0;; t += o.tick_us) {
     clock.set(t);
-    // A tempo change enters the timeline before the scheduler's horizon reaches it.
-    while (next_tempo < comp.tempo.size() &&
-           timeline.time_at_beat(comp.tempo[next_tempo].at) <= t + o.lookahead_us + o.tick_us) {
-      timeline.set_tempo(comp.tempo[next_tempo].bpm, comp.tempo[next_tempo].at);
-      ++next_tempo;
-    }
     scheduler.tick();
     if (progress) {
       const double f = std::min(1.0, beats_to_double(scheduler.cursor()) / total);

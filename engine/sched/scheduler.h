@@ -10,6 +10,12 @@
 //   another, so the worker thread that built them also frees them.
 // - The open-note table guarantees that every started voice is released: at its end, on stop(),
 //   and (as the sink sees it) never before its start.
+// - The playing program's tempo map is followed (a session's section tempi and ramps, live and
+//   offline alike): each tempo change enters the timeline before any note at or after it is
+//   timed. A switch that jumps (not keep_phase) into a program whose tempo changes starts at
+//   its tempo at beat 0; a one-tempo program, or a recompose that keeps the phase, keeps the
+//   tempo playing (a performer's `tempo` holds). A change earlier than the
+//   timeline's current segment (a `tempo` command already took a later beat) is skipped.
 #pragma once
 
 #include <array>
@@ -82,14 +88,19 @@ class Scheduler {
   void tick() {
     apply_requests();
     const HostMicros now = clock_.now();
-    const Beats horizon = timeline_.beat_at_time(now + options_.lookahead_us);
+    Beats horizon = timeline_.beat_at_time(now + options_.lookahead_us);
     if (horizon <= cursor_) return;
-    while (pending_ && pending_->at < horizon) {
+    for (;;) {
+      const bool switching = pending_ && pending_->at < horizon;
+      horizon = follow_tempo(active_, cursor_, switching ? pending_->at : horizon, now, horizon);
+      if (!pending_ || pending_->at >= horizon) break;
       play(active_, cursor_, pending_->at, now);
       release_until(pending_->at);
       retire(active_.program);
       active_ = pending_->slot;
       cursor_ = pending_->at;
+      if (pending_->jump && active_.program->has_tempo_changes())
+        horizon = change_tempo(active_.program->tempo_at(Beats(0)), cursor_, now, horizon);
       pending_.reset();
       ++stats_.switches;
     }
@@ -134,6 +145,7 @@ class Scheduler {
   struct Pending {
     Slot slot;
     Beats at;
+    bool jump = false;  // starts from the program's beat 0 (not keep_phase)
   };
   struct OpenNote {
     VoiceId voice;
@@ -146,8 +158,29 @@ class Scheduler {
       if (r->quantum > Beats(0)) at = r->quantum * Beats((cursor_ / r->quantum).ceil_int());
       const Beats anchor = r->keep_phase ? active_.anchor : at;
       if (pending_) retire(pending_->slot.program);  // a newer request replaces an unplayed one
-      pending_ = Pending{{r->program, anchor}, at};
+      pending_ = Pending{{r->program, anchor}, at, !r->keep_phase};
     }
+  }
+
+  // Sets the tempo from beat `at` on (unless a later change already holds) and returns the
+  // horizon, lowered if the change means fewer beats fit before now + lookahead. It never
+  // rises within a tick: beats past the old horizon may hold changes not yet looked at.
+  Beats change_tempo(double bpm, Beats at, HostMicros now, Beats horizon) {
+    if (at < timeline_.segment_start() || bpm == timeline_.tempo()) return horizon;
+    timeline_.set_tempo(bpm, at);
+    return std::min(horizon, std::max(at, timeline_.beat_at_time(now + options_.lookahead_us)));
+  }
+
+  // Applies the slot's tempo changes in [from, to) in order; returns the horizon.
+  Beats follow_tempo(const Slot& slot, Beats from, Beats to, HostMicros now, Beats horizon) {
+    if (!slot.program || to <= from) return horizon;
+    slot.program->for_each_tempo_change(from - slot.anchor, to - slot.anchor,
+                                        [&](Beats onset, double bpm) {
+                                          const Beats at = onset + slot.anchor;
+                                          if (at < horizon)
+                                            horizon = change_tempo(bpm, at, now, horizon);
+                                        });
+    return horizon;
   }
 
   void play(const Slot& slot, Beats from, Beats to, HostMicros now) {

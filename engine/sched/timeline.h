@@ -24,6 +24,9 @@ class Timeline {
   virtual Beats beat_at_time(HostMicros t) const = 0;
   // Current tempo in BPM. Scheduler thread; realtime-safe.
   virtual double tempo() const = 0;
+  // The beat where the current tempo segment starts: set_tempo takes no earlier beat.
+  // Scheduler thread; realtime-safe.
+  virtual Beats segment_start() const = 0;
   // From beat `at` on, the tempo is bpm (the live engine's `tempo` command, at the quantum).
   // Scheduler thread; realtime-safe. Throws std::invalid_argument on a bad bpm or beat.
   virtual void set_tempo(double bpm, Beats at) = 0;
@@ -50,6 +53,7 @@ class TempoTimeline final : public Timeline {
   HostMicros time_at_beat(Beats b) const override;
   Beats beat_at_time(HostMicros t) const override;
   double tempo() const override { return segments_[last_].bpm; }
+  Beats segment_start() const override { return segments_[last_].beat; }
 
  private:
   struct Segment {

@@ -290,60 +290,30 @@ TEST_CASE("live engine: recomposes after stop_composer are refused") {
   CHECK(engine.submit(cmd("mute hat")) == "");
 }
 
-}  // namespace th::control
-
-namespace th::control {
-namespace {
-
-// A shared transport that a test starts and stops as a peer would.
-struct PeerTransport final : LiveTransport {
-  bool on = true;
-  bool playing() const override { return on; }
-  void set_playing(bool p, sched::HostMicros) override { on = p; }
-};
-
-}  // namespace
-
-TEST_CASE("live engine: a section due while a peer has stopped plays when it starts again") {
-  sched::ManualClock clock(kStart);
-  sched::TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  LiveClockOf<sched::ManualClock> lc(clock);
-  LiveEngine engine(lc, timeline, sink, music::default_instruments(),
-                    [](const Command&) -> Recomposed { throw std::runtime_error("unused"); });
-  PeerTransport peer;
-  engine.set_transport(&peer);
-  engine.start({set(), context()});
-  const auto run_to = [&](sched::HostMicros t) {
-    while (clock.now() < t) {
-      clock.advance(5'000);
-      engine.tick();
-      engine.collect();
-    }
+TEST_CASE("live engine: a set's section tempi play live; a jump brings its section's tempo") {
+  // set() with section B at 60 BPM (A stays at 120).
+  const auto two_tempo = [] {
+    auto c = std::make_shared<music::Composition>(*set());
+    c->tempo = {{Beats(0), 120}, {Beats(8), 60}};
+    return std::shared_ptr<const music::Composition>(c);
   };
-  run_to(kSecond);                               // beat 2
-  CHECK(engine.submit(cmd("section B")) == "");  // due at beat 4 …
-  run_to(kSecond + 10'000);
-  peer.on = false;  // … but a peer stops the session before it
-  run_to(kSecond + 100'000);
-  CHECK_FALSE(engine.status().running);
-  const std::size_t before = sink.ons("kick").size();
-  run_to(3 * kSecond);                       // beat 4 passes while stopped
-  CHECK(sink.ons("kick").size() == before);  // silent while stopped
-  peer.on = true;                            // the peer starts again at 3 s (beat 6)
-  run_to(6 * kSecond);
-  engine.finish();
+  Rig rig([&](const Command&) -> Recomposed { return {two_tempo(), context()}; });
+  rig.engine.submit(cmd("reload"));  // plays the two-tempo set from the next boundary (beat 1)
+  rig.run_to(kSecond);               // beat 2
+  rig.run_to(10 * kSecond);
+  // A: beats 1–7 at 0.5 s; B: beat 8 at 4 s, then one a second; A again at beat 16 (12 s).
+  const auto kicks = rig.sink.ons("kick");
+  REQUIRE(kicks.size() >= 14);
+  for (int b = 0; b <= 8; ++b) CHECK(kicks[b].at == b * 500'000);
+  for (int b = 9; b < 14; ++b) CHECK(kicks[b].at == 4 * kSecond + (b - 8) * kSecond);
+  CHECK(rig.engine.status().tempo == 60);
 
-  // From the first quantum boundary after the lookahead (beat 8, 4 s): section B from its top,
-  // on time, and nothing from the pause's stale boundary.
-  const auto kicks = sink.ons("kick");
-  REQUIRE(kicks.size() > before + 2);
-  CHECK(kicks[before].at == 4 * kSecond);
-  CHECK(kicks[before].pitch == 36 + 8);
-  CHECK(kicks[before + 1].pitch == 36 + 9);
-  CHECK(kicks[before + 1].at == 4 * kSecond + 500'000);
-  CHECK(engine.scheduler_stats().late == 0);
-  CHECK(engine.filter().open_voices() == 0);
+  // `section A` from inside B, at the next beat: the jump comes back at A's 120 BPM.
+  CHECK(rig.engine.submit(cmd("quant beat")) == "");
+  CHECK(rig.engine.submit(cmd("section A")) == "");
+  rig.run_to(12 * kSecond);
+  CHECK(rig.engine.status().tempo == 120);
+  rig.engine.finish();
 }
 
 }  // namespace th::control

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -206,4 +207,100 @@ TEST_CASE("program: rejects looping events outside the loop", "[sched]") {
   REQUIRE(p.section_at(Beats(5)) != nullptr);
   CHECK(p.section_at(Beats(5))->name == "drop");
   CHECK(p.section_at(Beats(9))->name == "intro");  // looped
+}
+
+namespace {
+
+// A looping 8-beat program: a kick every beat, 120 BPM for beats 0–3 and 60 BPM for 4–7.
+Program two_tempo_loop() {
+  std::vector<music::Event> evs;
+  for (int b = 0; b < 8; ++b) evs.push_back(ev(b, Beats(1, 4), "kick", 36));
+  return Program(evs, 8, true, {}, {{Beats(0), 120}, {Beats(4), 60}});
+}
+
+std::vector<HostMicros> onsets(const RecordingSink& sink) {
+  std::vector<HostMicros> out;
+  for (const auto& r : sink.log)
+    if (r.what != "off") out.push_back(r.at);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("scheduler: a program's tempo map is followed, loop after loop", "[sched][tempo]") {
+  for (const HostMicros step : {1'000, 5'000, 37'000}) {
+    INFO("tick " << step);
+    ManualClock clock;
+    TempoTimeline timeline(120, 0);
+    RecordingSink sink;
+    Scheduler s(clock, timeline, sink);
+    const Program p = two_tempo_loop();
+    s.start(&p);
+    run(s, clock, 12'000'000, step);
+    // Beats 0–3 at 0.5 s, 4–7 at 1 s: one loop is 6 s; the second loop starts at 120 again.
+    const std::vector<HostMicros> want{
+        0,         500'000,   1'000'000, 1'500'000, 2'000'000, 3'000'000, 4'000'000,  5'000'000,
+        6'000'000, 6'500'000, 7'000'000, 7'500'000, 8'000'000, 9'000'000, 10'000'000, 11'000'000};
+    auto got = onsets(sink);
+    got.resize(std::min(got.size(), want.size()));
+    CHECK(got == want);
+    CHECK(s.stats().late == 0);
+  }
+}
+
+TEST_CASE("scheduler: a one-tempo loop leaves a performer's tempo alone", "[sched][tempo]") {
+  ManualClock clock;
+  TempoTimeline timeline(120, 0);
+  RecordingSink sink;
+  Scheduler s(clock, timeline, sink);
+  std::vector<music::Event> evs{ev(0, Beats(1, 4), "kick", 36)};
+  const Program p(evs, 4, true, {}, {{Beats(0), 120}});
+  s.start(&p);
+  run(s, clock, 100'000, 5'000);
+  timeline.set_tempo(90, Beats(4));  // the `tempo 90` command at the next bar
+  run(s, clock, 20'000'000, 5'000);
+  CHECK(timeline.tempo() == 90);
+  const auto got = onsets(sink);
+  REQUIRE(got.size() >= 4);
+  // Every later bar at 90 BPM (2.667 s; times round to the microsecond).
+  CHECK(std::llabs(got[2] - got[1] - 2'666'667) <= 1);
+  CHECK(std::llabs(got[3] - got[2] - 2'666'667) <= 1);
+}
+
+TEST_CASE("scheduler: a jump starts at the new program's tempo; a recompose keeps the tempo",
+          "[sched][tempo]") {
+  ManualClock clock;
+  TempoTimeline timeline(120, 0);
+  RecordingSink sink;
+  Scheduler s(clock, timeline, sink);
+  const Program p = two_tempo_loop();
+  // The same set rotated to its slow half (a `section` jump): 60 BPM from its beat 0.
+  std::vector<music::Event> evs;
+  for (int b = 0; b < 8; ++b) evs.push_back(ev(b, Beats(1, 4), "kick", 37));
+  const Program slow(evs, 8, true, {}, {{Beats(0), 60}, {Beats(4), 120}});
+  s.start(&p);
+  run(s, clock, 100'000, 5'000);
+  REQUIRE(s.request_switch(&slow, Beats(1), /*keep_phase=*/false));
+  clock.set(200'000);
+  s.tick();
+  clock.set(3'000'000);
+  s.tick();
+  CHECK(timeline.tempo() == 60);
+  CHECK(timeline.segment_start() == Beats(1));  // from the switch on
+  // Beat 1 at 0.5 s, then one a second.
+  std::vector<HostMicros> ons;
+  for (const auto& r : sink.log)
+    if (r.what == "on kick 37") ons.push_back(r.at);
+  REQUIRE(ons.size() >= 3);
+  CHECK(ons[0] == 500'000);
+  CHECK(ons[1] == 1'500'000);
+  CHECK(ons[2] == 2'500'000);
+
+  // A recompose (keep_phase) of the slow program while a performer plays it at 100 BPM.
+  timeline.set_tempo(100, Beats(4));
+  const Program again(evs, 8, true, {}, {{Beats(0), 60}, {Beats(4), 120}});
+  REQUIRE(s.request_switch(&again, Beats(1), /*keep_phase=*/true));
+  clock.set(3'500'000);
+  s.tick();
+  CHECK(timeline.tempo() == 100);
 }
