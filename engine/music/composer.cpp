@@ -78,6 +78,13 @@ Composition compose(const Session& session, const FeatureSource& features, int n
   c.session = session.name;
   c.beats_per_bar = session.beats_per_bar;
   c.tempo.push_back({Beats(0), session.tempo});
+  // A change at the beat of the last one replaces it (a section tempo, then a ramp's first step).
+  const auto tempo_from = [&c](Beats at, double bpm) {
+    if (c.tempo.back().at == at)
+      c.tempo.back().bpm = bpm;
+    else
+      c.tempo.push_back({at, bpm});
+  };
   double tempo = session.tempo;
   Beats at(0);
   std::optional<PatternSpec> transition_voices;  // read once, when a section asks
@@ -102,10 +109,7 @@ Composition compose(const Session& session, const FeatureSource& features, int n
           fmt::format("first layer {}", plan.layer_lo));
     if (plan.tempo && *plan.tempo != tempo) {
       tempo = *plan.tempo;
-      if (c.tempo.back().at == at)
-        c.tempo.back().bpm = tempo;
-      else
-        c.tempo.push_back({at, tempo});
+      tempo_from(at, tempo);
     }
     const Beats length(int64_t{plan.bars} * session.beats_per_bar);
     const std::string where =
@@ -147,12 +151,8 @@ Composition compose(const Session& session, const FeatureSource& features, int n
     for (const auto& t : plan.transitions)
       if (t.kind == "ramp" && si + 1 < session.sections.size())
         for (const auto& step : ramp_steps(at, t.bars, session.beats_per_bar, tempo,
-                                           session.sections[si + 1].tempo.value_or(tempo))) {
-          if (c.tempo.back().at == step.at)
-            c.tempo.back().bpm = step.bpm;  // a ramp as long as its section starts at once
-          else
-            c.tempo.push_back(step);
-        }
+                                           session.sections[si + 1].tempo.value_or(tempo)))
+          tempo_from(step.at, step.bpm);
   }
   c.length = at;
   sort_events(c.events);
