@@ -4,8 +4,8 @@
 # Gemma-3-270M-shaped folder once to fill the feature cache (weights, prompts, datasets), then
 # three timed runs; reported per session: the composition itself (compose's own stderr line:
 # `composition S s`, cached prompt/dataset features included), the model's features from the
-# cache (`model features S s`), and the whole command's wall time (process start with libtorch
-# loaded, MIDI and events.jsonl written). The thinking and dataset sessions need a tokenizer:
+# cache (`model features S s`), and the whole command's wall time (process start — libtorch
+# is loaded only on a cache miss — MIDI and events.jsonl written). The thinking and dataset sessions need a tokenizer:
 # the GPT-2 tokenizer.json of ../shared/data is linked into the bench model when present.
 # Usage: bench/bench_compose.sh BUILD_DIR
 set -euo pipefail
