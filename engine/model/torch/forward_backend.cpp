@@ -90,16 +90,24 @@ class TorchBackend final : public ForwardBackend {
     CaptureRequest what = opt.capture;
     what.logits = true;
     what.all_logits = false;  // sampling reads the last position only
+    // The step writes the [1, V] logits straight into the array sampling reads; it is reused
+    // from step to step unless the caller asked to keep the logits.
+    Array logits_out;
     for (uint64_t step = 0; static_cast<int64_t>(step) < opt.max_new; ++step) {
       if (config_.max_position_embeddings > 0 &&
           cache.length + ids.size(1) > config_.max_position_embeddings)
         break;
       Capture cap = request(what);
+      if (logits_out.data.empty())
+        logits_out = {std::vector<float>(static_cast<std::size_t>(config_.vocab_size)),
+                      {1, config_.vocab_size}};
+      cap.logits_into =
+          torch::from_blob(logits_out.data.data(), {1, 1, config_.vocab_size}, torch::kFloat32);
       Tensor logits = model::forward(config_, arch_, weights_, ids, &cap, &cache);
       GeneratedToken g{0, step, collect(cap, logits, what, true)};
-      g.token = sample_token(g.capture.logits.data, opt.sampler,
-                             opt.sampler.greedy ? 0.0 : opt.uniform(step));
-      if (!opt.capture.logits) g.capture.logits = {};
+      g.token =
+          sample_token(logits_out.data, opt.sampler, opt.sampler.greedy ? 0.0 : opt.uniform(step));
+      if (opt.capture.logits) g.capture.logits = std::move(logits_out);
       out.push_back(g.token);
       const bool go_on = on_token ? on_token(g) : true;
       if (!go_on || (opt.stop_at_eos && std::find(eos.begin(), eos.end(), g.token) != eos.end()))

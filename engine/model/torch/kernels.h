@@ -25,4 +25,20 @@ torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b);
 torch::Tensor rms_norm_rows(const torch::Tensor& x, const torch::Tensor& w, double eps,
                             bool offset_one);
 
+// The raw single-thread pieces the products above and the decoding step (decode_step.h) share.
+
+// y[n] = Σ_i W[n, i]·x[i] for rows [n0, n1) of a row-major W[·, k] holding bf16 bits or float32,
+// accumulated in float32 in one fixed order per row (whatever rows it is computed with), with
+// software prefetch ahead of the streams. Thread-safe; realtime-safe.
+void gemv_rows(const float* x, const uint16_t* w, int64_t k, int64_t n0, int64_t n1, float* y);
+void gemv_rows(const float* x, const float* w, int64_t k, int64_t n0, int64_t n1, float* y);
+
+// v rounded to the nearest bfloat16 (ties to even), as torch rounds. Thread-safe; realtime-safe.
+float round_bf16(float v);
+
+// rms_norm_rows for one float row whose values are those of the compute dtype: the same
+// arithmetic, each rounding to bfloat16 done when round_to_bf16. Thread-safe; realtime-safe.
+void rms_norm_row(const float* x, const float* w, float* out, int64_t n, float eps, bool offset_one,
+                  bool round_to_bf16);
+
 }  // namespace th::model

@@ -9,7 +9,9 @@
 #include <numbers>
 
 #include "core/error.h"
+#include "model/torch/decode_step.h"
 #include "model/torch/kernels.h"
+#include "model/torch/transformer_detail.h"
 
 namespace th::model {
 namespace {
@@ -68,10 +70,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& w, double eps, bool offset_one) {
   return w * normed.to(dtype);
 }
 
-// cos/sin tables [T, rotary_dim] for absolute positions [start, start + T).
-struct Rope {
-  Tensor cos, sin;
-};
+using detail::Rope;
 
 Tensor inv_frequencies(const ModelConfig& c, double base, const RopeScaling& s, int64_t seq_len,
                        double* attn_factor) {
@@ -274,6 +273,23 @@ Tensor decoder_layer(const LayerContext& ctx, const LayerWeights& lw, Tensor h) 
 
 }  // namespace
 
+namespace detail {
+
+Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
+              torch::ScalarType dtype, KVCache* cache, int which) {
+  return model::rope_for(c, base, s, start, len, dtype, cache, which);
+}
+
+Tensor entropy(const Tensor& probs) {
+  return model::entropy(probs);
+}
+
+Tensor sparsity(const Tensor& a) {
+  return model::sparsity(a);
+}
+
+}  // namespace detail
+
 void init_torch_threads() {
   // Torch's intra-op pool defaults to one thread here; two match the machine and OpenBLAS-OpenMP.
   static std::once_flag once;
@@ -313,6 +329,10 @@ Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore&
 Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const Tensor& tokens,
                Capture* capture, KVCache* cache) {
   init_torch_threads();
+  // A single-token step over a cache (generate() after the prompt) has its own path; the
+  // conditions under which it does not apply are a table in decode_step.cpp.
+  if (!decode_fallback_reason(c, w, tokens, capture, cache))
+    return decode_step(c, a, w, tokens[0][0].item<int64_t>(), capture, *cache);
   // The norms always hold the compute dtype; matrices may stay BF16 (see load_weights).
   const auto dtype = w.final_norm.scalar_type();
   const int64_t T = tokens.size(1);

@@ -8,6 +8,7 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <vector>
 
 #include "model/architecture.h"
@@ -64,17 +65,21 @@ struct Capture {
 // writes one row per token instead of reallocating. forward() appends and advances `length`.
 // The RoPE tables of positions [0, rope_length) are kept too (except for LongRope, whose
 // tables depend on the sequence length).
+struct DecodePlan;  // decode_step.cpp's raw view of the Weights, made at its first step
 struct KVCache {
   std::vector<torch::Tensor> k, v;
   int64_t length = 0;
   torch::Tensor rope_cos[2], rope_sin[2];  // [global, local] × [rope_length, rotary_dim]
   int64_t rope_length = 0;
+  std::shared_ptr<const DecodePlan> decode_plan;
 };
 
-// tokens: int64 [B, T]. Returns logits [B, T, vocab] ([B, 1, vocab] when the capture asks for
-// the last position only) in the compute dtype (softcapped when the
-// config says so). Positions start at cache->length (0 without a cache). Not thread-safe for a
-// shared cache; otherwise thread-safe.
+// tokens: int64 [B, T]. A single-token step over a cache (B = T = 1, no grad) goes to
+// decode_step() unless decode_step.cpp's table sends it down the general path; both compute the
+// same numbers up to float rounding. Returns logits [B, T, vocab] ([B, 1, vocab] when the capture
+// asks for the last position only) in the compute dtype (softcapped when the config says so).
+// Positions start at cache->length (0 without a cache). Not thread-safe for a shared cache;
+// otherwise thread-safe.
 torch::Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w,
                       const torch::Tensor& tokens, Capture* capture = nullptr,
                       KVCache* cache = nullptr);

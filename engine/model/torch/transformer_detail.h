@@ -1,0 +1,32 @@
+// INTERNAL to engine/model/torch (torch types): the pieces of transformer.cpp's forward pass
+// that the decoding step (decode_step.cpp) shares with it, so both compute the same RoPE tables
+// and the same capture statistics. Include only from engine/model/torch/*.cpp.
+#pragma once
+
+#include <torch/types.h>
+
+#include "model/hf_config.h"
+#include "model/torch/transformer.h"
+
+namespace th::model::detail {
+
+// cos/sin tables [len, rotary_dim] in dtype.
+struct Rope {
+  torch::Tensor cos, sin;
+};
+
+// The tables of absolute positions [start, start + len) for RoPE base `base` and scaling `s`:
+// slices of the cache's tables (`which`: 0 global, 1 local) when it has a cache and the tables
+// do not depend on the sequence length (LongRope), computed afresh otherwise. Not thread-safe
+// for a shared cache.
+Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
+              torch::ScalarType dtype, KVCache* cache, int which);
+
+// −Σ p·ln p over the last dim (p clamped to [1e-12, 1]), float32. Thread-safe.
+torch::Tensor entropy(const torch::Tensor& probs);
+
+// a [B, T, I] → [B, T] float32: per batch row, the fraction of units with |a| < 0.1·(population
+// std of that row's activations). Thread-safe.
+torch::Tensor sparsity(const torch::Tensor& a);
+
+}  // namespace th::model::detail
