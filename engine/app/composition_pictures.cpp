@@ -54,7 +54,7 @@ std::vector<plot::Band> section_bands(const Composition& c) {
     const auto& s = c.sections[i];
     bands.push_back({bar_of(c, s.begin), bar_of(c, s.end),
                      fmt::format("{} · {:g} BPM", s.name, tempo_at(c, s.begin)),
-                     plot::categorical(i + 4), 0.08});
+                     plot::categorical(i + 4), 0.08, s.name});
   }
   return bands;
 }

@@ -49,6 +49,7 @@ struct Band {
   std::string label;
   Rgb color;
   double alpha = 0.10;
+  std::string short_label = {};  // drawn instead when the label does not fit ("" = none)
 };
 
 // Text anchored at a data point (drawn up and to the right of it).

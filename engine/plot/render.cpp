@@ -325,14 +325,18 @@ void draw_band_labels(cairo_t* cr, const Panel& p, const Mapping& m) {
   for (const auto& b : p.bands) {
     const double x0 = std::max(a.left, m.px(b.x0));
     const double x1 = std::min(a.left + a.width, m.px(b.x1));
-    if (b.label.empty() || x1 - x0 < text_width(cr, b.label) + 8) continue;
-    const double w = text_width(cr, b.label) + 12;
+    const auto fits = [&](const std::string& s) {
+      return !s.empty() && x1 - x0 >= text_width(cr, s) + 8;
+    };
+    const std::string& label = fits(b.label) ? b.label : b.short_label;
+    if (!fits(label)) continue;
+    const double w = text_width(cr, label) + 12;
     const double cx = (x0 + x1) / 2;
     color(cr, hex(0xffffff), 0.85);
     cairo_rectangle(cr, cx - w / 2, a.top + 4, w, 20);
     cairo_fill(cr);
     color(cr, b.color);
-    text(cr, cx, a.top + 14, b.label, 0.5);
+    text(cr, cx, a.top + 14, label, 0.5);
   }
 }
 

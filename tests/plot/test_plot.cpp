@@ -239,3 +239,22 @@ TEST_CASE("the legend keeps off the data: best picks an empty corner", "[plot]")
   const Pixels forced = render(f);
   CHECK(forced.at(332, 62) != 0xffff0000);
 }
+
+TEST_CASE("a band too narrow for its label shows its short label, else none", "[plot]") {
+  // Band x 0..1 → pixels 50..80 (30 px): room for "A", not for the long label.
+  const auto label_ink = [](const std::string& short_label) {
+    Figure f = fixed_frame();
+    f.panels[0].bands.push_back(
+        {0, 1, "a label far too long for thirty pixels", hex(0xcc0000), 0.0, short_label});
+    const Pixels px = render(f);
+    int red = 0;  // the label's text is drawn in the band's colour near the top edge
+    for (int y = 52; y < 74; ++y)
+      for (int x = 51; x < 80; ++x) {
+        const std::uint32_t c = px.at(x, y);
+        if (((c >> 16) & 0xff) > 0x80 && (c & 0xff) < 0x60) ++red;
+      }
+    return red;
+  };
+  CHECK(label_ink("") == 0);
+  CHECK(label_ink("A") > 5);
+}
