@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cmath>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -184,17 +183,11 @@ std::string LiveEngine::recompose(const Command& c) {
     for (const auto& o : programs_)
       if (o.program.get() == p && o.composition->length == r.composition->length) start = o.start;
   }
-  // A new session tempo (an edited session file, another set) comes with the new program; a
-  // recompose at the same session tempo keeps whatever tempo the performer set.
-  const double was = sched::initial_tempo(*current_), now = sched::initial_tempo(*r.composition);
+  // A new session tempo (an edited session file, another set) comes with the new program at the
+  // switch; the scheduler keeps the performer's tempo otherwise (sched/scheduler.h).
   current_ = r.composition;
   context_ = std::move(r.context);
-  if (auto why = switch_to(current_, start, /*keep_phase=*/true); !why.empty()) return why;
-  if (std::abs(now - was) < 1e-9) return "";
-  Command tempo;
-  tempo.kind = CommandKind::tempo;
-  tempo.bpm = now;
-  return light(tempo);
+  return switch_to(current_, start, /*keep_phase=*/true);
 }
 
 void LiveEngine::collect_locked() {

@@ -13,8 +13,9 @@
 // - The playing program's tempo map is followed (a session's section tempi and ramps, live and
 //   offline alike): each tempo change enters the timeline before any note at or after it is
 //   timed. A switch that jumps (not keep_phase) into a program whose tempo changes starts at
-//   its tempo at beat 0; a one-tempo program, or a recompose that keeps the phase, keeps the
-//   tempo playing (a performer's `tempo` holds). A change earlier than the
+//   its tempo at beat 0; one that keeps the phase brings its tempo only where it differs from
+//   the old program's at that point (an edited session tempo); otherwise the tempo playing is
+//   kept (a performer's `tempo` holds). A change earlier than the
 //   timeline's current segment (a `tempo` command already took a later beat) is skipped.
 #pragma once
 
@@ -96,11 +97,11 @@ class Scheduler {
       if (!pending_ || pending_->at >= horizon) break;
       play(active_, cursor_, pending_->at, now);
       release_until(pending_->at);
+      const double bpm = switch_tempo(*pending_);  // reads the old program: before retiring it
       retire(active_.program);
       active_ = pending_->slot;
       cursor_ = pending_->at;
-      if (pending_->jump && active_.program->has_tempo_changes())
-        horizon = change_tempo(active_.program->tempo_at(Beats(0)), cursor_, now, horizon);
+      if (bpm > 0) horizon = change_tempo(bpm, cursor_, now, horizon);
       pending_.reset();
       ++stats_.switches;
     }
@@ -160,6 +161,16 @@ class Scheduler {
       if (pending_) retire(pending_->slot.program);  // a newer request replaces an unplayed one
       pending_ = Pending{{r->program, anchor}, at, !r->keep_phase};
     }
+  }
+
+  // The tempo switch `p` starts at, 0 to keep the one playing (see the contract).
+  double switch_tempo(const Pending& p) const {
+    const Program& next = *p.slot.program;
+    if (p.jump) return next.has_tempo_changes() ? next.tempo_at(Beats(0)) : 0;
+    if (!active_.program) return 0;
+    const double was = active_.program->tempo_at(p.at - active_.anchor);
+    const double bpm = next.tempo_at(p.at - p.slot.anchor);
+    return was > 0 && bpm > 0 && bpm != was ? bpm : 0;
   }
 
   // Sets the tempo from beat `at` on (unless a later change already holds) and returns the

@@ -304,3 +304,20 @@ TEST_CASE("scheduler: a jump starts at the new program's tempo; a recompose keep
   s.tick();
   CHECK(timeline.tempo() == 100);
 }
+
+TEST_CASE("scheduler: a recompose at another tempo brings it at the switch", "[sched][tempo]") {
+  ManualClock clock;
+  TempoTimeline timeline(120, 0);
+  RecordingSink sink;
+  Scheduler s(clock, timeline, sink);
+  std::vector<music::Event> evs{ev(0, Beats(1, 4), "kick", 36)};
+  const Program at120(evs, 4, true, {}, {{Beats(0), 120}});
+  const Program at140(evs, 4, true, {}, {{Beats(0), 140}});
+  s.start(&at120);
+  run(s, clock, 100'000, 5'000);
+  REQUIRE(s.request_switch(&at140, Beats(4), /*keep_phase=*/true));
+  clock.set(2'000'000);
+  s.tick();
+  CHECK(timeline.tempo() == 140);
+  CHECK(timeline.segment_start() == Beats(4));  // at the switch, the bar boundary
+}
