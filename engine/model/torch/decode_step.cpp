@@ -162,10 +162,6 @@ constexpr Fallback kFallbacks[] = {
 
 // ---- The step. ------------------------------------------------------------------------------
 
-inline float rnd_bf16(float v) {
-  return static_cast<float>(c10::BFloat16(v));
-}
-
 // The threads meet here between phases. With the rows handed out in chunks the threads arrive
 // within microseconds of each other, so a short spin usually ends the wait; past it the waiter
 // sleeps. The spin is kept short because on a shared machine both threads may end up on one
@@ -308,7 +304,7 @@ struct Step {
   std::atomic<int64_t>* next = nullptr;
   SpinBarrier barrier;
 
-  float rnd(float v) const { return bf ? rnd_bf16(v) : v; }
+  float rnd(float v) const { return bf ? round_bf16(v) : v; }
 
   void norm(const float* x, const std::vector<float>& w, float* out, int64_t n) const {
     rms_norm_row(x, w.data(), out, n, eps, a.norm_offset_one, bf);
@@ -549,7 +545,7 @@ Tensor decode_step(const ModelConfig& c, const ArchSpec& a, const Weights& w, in
   s.Nk = s.Nv = KV * hd;
   s.scaling =
       static_cast<float>(std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5));
-  if (s.bf) s.scaling = rnd_bf16(s.scaling);  // torch rounds a scalar factor to bf16 first
+  if (s.bf) s.scaling = round_bf16(s.scaling);  // torch rounds a scalar factor to bf16 first
   s.eps = static_cast<float>(c.rms_norm_eps);
   s.final_softcap = c.final_logit_softcapping;
   s.rope_cos[0] = cos_g.data_ptr<float>();

@@ -214,10 +214,6 @@ void gemv_rows(const float* x, const float* w, int64_t k, int64_t n0, int64_t n1
     gemv_rows_scalar(x, w, k, n0, n1, y);
 }
 
-float round_bf16(float v) {
-  return static_cast<float>(c10::BFloat16(v));
-}
-
 void rms_norm_row(const float* x, const float* w, float* out, int64_t n, float eps, bool offset_one,
                   bool round_to_bf16) {
   double ss = 0;

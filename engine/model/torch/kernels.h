@@ -7,6 +7,7 @@
 // training stays differentiable. Include only from engine/model/torch/*.cpp.
 #pragma once
 
+#include <c10/util/BFloat16.h>
 #include <torch/types.h>
 
 namespace th::model {
@@ -33,8 +34,11 @@ torch::Tensor rms_norm_rows(const torch::Tensor& x, const torch::Tensor& w, doub
 void gemv_rows(const float* x, const uint16_t* w, int64_t k, int64_t n0, int64_t n1, float* y);
 void gemv_rows(const float* x, const float* w, int64_t k, int64_t n0, int64_t n1, float* y);
 
-// v rounded to the nearest bfloat16 (ties to even), as torch rounds. Thread-safe; realtime-safe.
-float round_bf16(float v);
+// v rounded to the nearest bfloat16 (ties to even), as torch rounds. Inline: the decoding
+// step calls it per element. Thread-safe; realtime-safe.
+inline float round_bf16(float v) {
+  return static_cast<float>(c10::BFloat16(v));
+}
 
 // rms_norm_rows for one float row whose values are those of the compute dtype: the same
 // arithmetic, each rounding to bfloat16 done when round_to_bf16. Thread-safe; realtime-safe.
