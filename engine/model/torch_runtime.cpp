@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <system_error>
@@ -18,8 +17,6 @@ namespace th::model {
 namespace {
 
 constexpr const char* kModuleName = "libtensorhaus_torch.so";
-
-std::atomic<bool> g_loaded{false};
 
 std::vector<std::filesystem::path> candidates() {
   if (const char* env = std::getenv("TH_TORCH_RUNTIME"); env && *env) return {env};
@@ -54,7 +51,6 @@ const TorchRuntime* load() {
                               "{}); rebuild tensorhaus",
                               path.string(), rt->abi, kTorchRuntimeAbi),
                   1);
-    g_loaded = true;
     return rt;
   }
   throw Error(fmt::format("model runtime: {} not found (set TH_TORCH_RUNTIME to its path); "
@@ -73,10 +69,6 @@ const TorchRuntime& torch_runtime() {
   std::lock_guard lock(m);
   if (!rt) rt = load();
   return *rt;
-}
-
-bool torch_runtime_loaded() {
-  return g_loaded;
 }
 
 PocketReport train_pocket(const PocketOptions& opt) {

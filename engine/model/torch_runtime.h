@@ -61,8 +61,4 @@ struct TorchRuntime {
 // it cannot. Thread-safe.
 const TorchRuntime& torch_runtime();
 
-// Whether the module is loaded in this process (for tests and the start-up benchmark).
-// Thread-safe; realtime-safe.
-bool torch_runtime_loaded();
-
 }  // namespace th::model
