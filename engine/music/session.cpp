@@ -51,26 +51,22 @@ std::vector<Transition> transitions(const fs::path& file, const toml::node& n, i
   if (!t)
     throw bad_field(toml_where(file, n), "transition", "a table { kind = bars } of " + kinds,
                     toml_type_of(n));
-  std::vector<Transition> out;
-  for (const auto& [key, value] : *t) {
-    const std::string kind(key.str());
-    if (std::find(kTransitionKinds.begin(), kTransitionKinds.end(), kind) == kTransitionKinds.end())
+  for (const auto& [key, value] : *t)
+    if (std::find(kTransitionKinds.begin(), kTransitionKinds.end(), key.str()) ==
+        kTransitionKinds.end())
       throw bad_field(toml_where(file, value), "transition", "kinds " + kinds,
-                      fmt::format("'{}'", kind));
-    const auto b = value.value<int64_t>();
+                      fmt::format("'{}'", key.str()));
+  std::vector<Transition> out;  // in kTransitionKinds order, whatever the file's
+  for (const auto kind : kTransitionKinds) {
+    const toml::node* value = t->get(kind);
+    if (!value) continue;
+    const auto b = value->value<int64_t>();
     if (!b || *b < 1 || *b > bars)
-      throw bad_field(toml_where(file, value), "transition." + kind,
+      throw bad_field(toml_where(file, *value), "transition." + std::string(kind),
                       fmt::format("bars 1..{} (the section's length)", bars),
-                      b ? std::to_string(*b) : toml_type_of(value));
-    out.push_back({kind, static_cast<int>(*b)});
+                      b ? std::to_string(*b) : toml_type_of(*value));
+    out.push_back({std::string(kind), static_cast<int>(*b)});
   }
-  std::sort(out.begin(), out.end(), [](const Transition& a, const Transition& b) {
-    const auto rank = [](const std::string& k) {
-      return std::find(kTransitionKinds.begin(), kTransitionKinds.end(), k) -
-             kTransitionKinds.begin();
-    };
-    return rank(a.kind) < rank(b.kind);
-  });
   return out;
 }
 
