@@ -37,6 +37,14 @@ struct Mat {
     else
       gemv_rows(x, static_cast<const float*>(data), cols, n0, n1, y);
   }
+
+  // Asks for the first lines of the matrix: a thread about to wait at a barrier calls it for
+  // the next phase's matrices, so their streams start warm.
+  void warm() const {
+    const int64_t bytes = std::min<int64_t>(8192, rows * cols * (bf16 ? 2 : 4));
+    for (int64_t b = 0; b < bytes; b += 64)
+      _mm_prefetch(static_cast<const char*>(data) + b, _MM_HINT_T0);
+  }
 };
 
 bool matrix_ok(const Tensor& t) {
@@ -434,6 +442,7 @@ void Step::run(int tid, int nt) {
           y[r] = rnd(part.bias.empty() ? y[r] : y[r] + part.bias[static_cast<std::size_t>(r)]);
       }
     });
+    lp.o.warm();
     barrier.wait(nt);
     attention(static_cast<int>(l), tid, nt, kp, tmp, scores, acc);
     barrier.wait(nt);
@@ -441,6 +450,8 @@ void Step::run(int tid, int nt) {
       lp.o.product(attn, b, e, o_out);
       for (int64_t r = b; r < e; ++r) o_out[r] = rnd(o_out[r]);
     });
+    lp.gate.warm();
+    lp.up.warm();
     barrier.wait(nt);
     const float* ao = o_out;
     if (!lp.post_attn_norm.empty()) {
@@ -458,11 +469,13 @@ void Step::run(int tid, int nt) {
             rnd(activate(rnd(gate[r]), act, [this](float v) { return rnd(v); }) * rnd(up[r]));
       if (cap_act) std::copy(act_out + b, act_out + e, cap_act + l * I + b);
     });
+    lp.down.warm();
     barrier.wait(nt);
     guided(next[4 * l + 3], D, nt, chunking(lp.down), [&](int64_t b, int64_t e) {
       lp.down.product(act_out, b, e, d_out);
       for (int64_t r = b; r < e; ++r) d_out[r] = rnd(d_out[r]);
     });
+    (l + 1 < L ? p.layers[static_cast<std::size_t>(l + 1)].q : p.lm_head).warm();
     barrier.wait(nt);
     const float* mo = d_out;
     if (!lp.post_ffn_norm.empty()) {
