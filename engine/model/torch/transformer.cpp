@@ -4,11 +4,14 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <mutex>
 #include <numbers>
+#include <string_view>
 
 #include "core/error.h"
+#include "model/torch/attention_kernel.h"
 #include "model/torch/decode_step.h"
 #include "model/torch/kernels.h"
 #include "model/torch/transformer_detail.h"
@@ -182,7 +185,9 @@ struct LayerContext {
   Activation act;
   int64_t start;
   const Rope* rope;
-  const Tensor* mask;  // [T, keys] true where blocked
+  const Tensor* mask;             // [T, keys] true where blocked
+  std::optional<int64_t> window;  // the mask's sliding window, if any
+  bool fused_attention;           // attention_kernel.h where it applies (TH_FUSED_ATTENTION≠0)
   Capture* capture;
   KVCache* cache;
   int layer;
@@ -218,11 +223,19 @@ Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& 
     k = append_to_cache(ctx.cache->k[ctx.layer], k, ctx.start);
     v = append_to_cache(ctx.cache->v[ctx.layer], v, ctx.start);
   }
+  const int64_t S = k.size(2), rep = H / KV;
+  const double scaling = std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5);
+  if (ctx.fused_attention && !(ctx.capture && ctx.capture->want_attn_probs) &&
+      fused_attention_applies(q, k, v)) {
+    const bool ent = ctx.capture && ctx.capture->want_attn_entropy;
+    AttentionOutput r =
+        fused_attention({q, k, v, ctx.start, ctx.window, scaling, c.attn_logit_softcapping, ent});
+    if (ent) ctx.capture->attn_entropy.push_back(r.entropy);
+    return model::linear(r.out, lw.o);
+  }
   // Grouped-query attention as one batched product per KV head: the rep = H / KV query heads
   // that share a KV head are stacked along the rows (HF's repeat_kv order), so keys and values
   // are never repeated.
-  const int64_t S = k.size(2), rep = H / KV;
-  const double scaling = std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5);
   Tensor scores =
       model::matmul(q.reshape({B, KV, rep * T, hd}), k.transpose(2, 3)).view({B, H, T, S}) *
       scaling;
@@ -354,6 +367,9 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   const Tensor local_mask =
       c.sliding_window ? blocked(start, T, start + T, c.sliding_window) : global_mask;
   const Activation act = resolve_activation(c, a);
+  // TH_FUSED_ATTENTION=0 keeps every layer on the general path (tests compare the two).
+  const char* fused_env = std::getenv("TH_FUSED_ATTENTION");
+  const bool fused = !(fused_env && std::string_view(fused_env) == "0");
   const bool want_hidden = capture && capture->want_hidden;
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     if (want_hidden) capture->hidden.push_back(h.detach());
@@ -364,6 +380,8 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
                      start,
                      sliding ? &local : &global,
                      sliding ? &local_mask : &global_mask,
+                     sliding ? c.sliding_window : std::nullopt,
+                     fused,
                      capture,
                      cache,
                      static_cast<int>(l)};

@@ -1,0 +1,146 @@
+#include "model/torch/attention_kernel.h"
+
+#include <ATen/Parallel.h>
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace th::model {
+namespace {
+
+using torch::Tensor;
+
+// Query rows per block: a block's score tile (kBlock × its keys) stays in L2 between the two
+// products even for 512 keys, and 64 rows keep sgemm efficient.
+constexpr int64_t kBlock = 64;
+
+// One (batch, head, block of query rows) work item.
+struct Item {
+  int64_t b, h, i0, i1;
+};
+
+struct Shape {
+  int64_t B, H, KV, T, S, hd;
+};
+
+// The keys query row i may see: [lo, hi).
+struct Keys {
+  int64_t lo, hi;
+};
+
+Keys keys_of(const AttentionInput& in, int64_t i) {
+  const int64_t p = in.start + i;
+  return {in.window ? std::max<int64_t>(0, p - *in.window + 1) : 0, p + 1};
+}
+
+// Masks, softcaps and softmaxes one row of the tile in place (masked lanes become 0) and returns
+// its entropy: with e_j = exp(s_j − m) and Z = Σ e_j, −Σ p_j ln p_j = ln Z + Σ p_j (m − s_j), a
+// sum of non-negative terms (no cancellation, one log per row instead of one per key).
+float softmax_row(float* row, int64_t n, int64_t lo, int64_t hi, std::optional<double> softcap) {
+  std::fill(row, row + lo, 0.0f);
+  std::fill(row + hi, row + n, 0.0f);
+  if (softcap) {
+    const float cap = static_cast<float>(*softcap);
+    for (int64_t j = lo; j < hi; ++j) row[j] = std::tanh(row[j] / cap) * cap;
+  }
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = lo; j < hi; ++j) m = std::max(m, row[j]);
+  // gaps[j] = m − s_j, kept in place of the score until the weights are known.
+  float z = 0;
+  for (int64_t j = lo; j < hi; ++j) {
+    const float gap = m - row[j];
+    row[j] = gap;
+    z += std::exp(-gap);
+  }
+  const float inv = 1.0f / z;
+  double weighted_gap = 0;
+  for (int64_t j = lo; j < hi; ++j) {
+    const float p = std::exp(-row[j]) * inv;
+    weighted_gap += static_cast<double>(p) * row[j];
+    row[j] = p;
+  }
+  return static_cast<float>(std::log(static_cast<double>(z)) + weighted_gap);
+}
+
+// The inputs as raw rows: q [B, H, T, hd] contiguous; k and v with contiguous rows, their
+// [batch, head] strides alongside (a size-1 dim's stride is whatever torch left there).
+struct Operands {
+  const float *q, *k, *v;
+  int64_t k_batch, k_head, v_batch, v_head;
+};
+
+void run_item(const AttentionInput& in, const Shape& s, const Item& it, const Operands& x,
+              float* out, float* entropy, std::vector<float>& tile) {
+  const int64_t g = it.h / (s.H / s.KV), rows = it.i1 - it.i0;
+  const int64_t klo = keys_of(in, it.i0).lo, khi = keys_of(in, it.i1 - 1).hi, n = khi - klo;
+  tile.resize(static_cast<std::size_t>(rows * n));
+  const float* qb = x.q + ((it.b * s.H + it.h) * s.T + it.i0) * s.hd;
+  const float* kb = x.k + it.b * x.k_batch + g * x.k_head + klo * s.hd;
+  const float* vb = x.v + it.b * x.v_batch + g * x.v_head + klo * s.hd;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n),
+              static_cast<int>(s.hd), static_cast<float>(in.scaling), qb, static_cast<int>(s.hd),
+              kb, static_cast<int>(s.hd), 0.0f, tile.data(), static_cast<int>(n));
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = it.i0 + r;
+    const Keys ks = keys_of(in, i);
+    float* row = tile.data() + r * n;
+    const float e = softmax_row(row, n, ks.lo - klo, ks.hi - klo, in.logit_softcap);
+    if (entropy) entropy[(it.b * s.H + it.h) * s.T + i] = e;
+  }
+  float* ob = out + (it.b * s.T + it.i0) * s.H * s.hd + it.h * s.hd;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
+              static_cast<int>(s.hd), static_cast<int>(n), 1.0f, tile.data(), static_cast<int>(n),
+              vb, static_cast<int>(s.hd), 0.0f, ob, static_cast<int>(s.H * s.hd));
+}
+
+}  // namespace
+
+bool fused_attention_applies(const Tensor& q, const Tensor& k, const Tensor& v) {
+  const auto f32_cpu = [](const Tensor& t) {
+    return t.dim() == 4 && t.scalar_type() == torch::kFloat32 && t.device().is_cpu();
+  };
+  return f32_cpu(q) && f32_cpu(k) && f32_cpu(v) && !at::GradMode::is_enabled() && k.size(1) > 0 &&
+         q.size(1) % k.size(1) == 0 && k.sizes() == v.sizes();
+}
+
+AttentionOutput fused_attention(const AttentionInput& in) {
+  const Tensor q = in.q.contiguous();
+  // Cache views are [B, KV, capacity, hd] narrowed to S rows: each head's rows are contiguous.
+  // Anything else is made so.
+  const auto rows_contiguous = [](const Tensor& t) {
+    return t.stride(3) == 1 && (t.size(2) == 1 || t.stride(2) == t.size(3));
+  };
+  const Tensor k = rows_contiguous(in.k) ? in.k : in.k.contiguous();
+  const Tensor v = rows_contiguous(in.v) ? in.v : in.v.contiguous();
+  const Shape s{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  AttentionOutput o;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  o.out = torch::empty({s.B, s.T, s.H * s.hd}, f32);
+  if (in.want_entropy) o.entropy = torch::empty({s.B, s.H, s.T}, f32);
+
+  // Later blocks see more keys: handed out largest first, one at a time, so the threads end
+  // together (a static split would give one thread the whole lower triangle's heavy half).
+  std::vector<Item> items;
+  for (int64_t i0 = ((s.T - 1) / kBlock) * kBlock; i0 >= 0; i0 -= kBlock)
+    for (int64_t b = 0; b < s.B; ++b)
+      for (int64_t h = 0; h < s.H; ++h) items.push_back({b, h, i0, std::min(s.T, i0 + kBlock)});
+  const Operands ops{q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), k.stride(0),
+                     k.stride(1),         v.stride(0),         v.stride(1)};
+  float* op = o.out.data_ptr<float>();
+  float* ep = in.want_entropy ? o.entropy.data_ptr<float>() : nullptr;
+  const int64_t n_items = static_cast<int64_t>(items.size());
+#pragma omp parallel num_threads(std::max(1, at::get_num_threads()))
+  {
+    std::vector<float> tile;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t x = 0; x < n_items; ++x)
+      run_item(in, s, items[static_cast<std::size_t>(x)], ops, op, ep, tile);
+  }
+  return o;
+}
+
+}  // namespace th::model

@@ -1,0 +1,157 @@
+// The fused attention (engine/model/torch/attention_kernel.h: float32, blocks of query rows over
+// only the keys they may see) against the general path's torch operations
+// (TH_FUSED_ATTENTION=0, dense scores and a mask): hidden states, attention entropy and every
+// position's logits, on tiny models of every architecture with prompts past their sliding
+// windows, a Gemma 3 with attention-logit soft-capping, the pocket model past its window, and
+// cached generation steps through the general forward. The two differ only in summation order.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "model/runner.h"
+#include "support.h"
+
+namespace {
+
+using th::model::ComputeDType;
+using th::model::ForwardCapture;
+using th::model::Runner;
+
+// Sets an environment variable while alive.
+class EnvSwitch {
+ public:
+  EnvSwitch(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~EnvSwitch() { unsetenv(name_); }
+  EnvSwitch(const EnvSwitch&) = delete;
+  EnvSwitch& operator=(const EnvSwitch&) = delete;
+
+ private:
+  const char* name_;
+};
+
+double err(const std::vector<float>& got, const std::vector<float>& want, bool relative) {
+  REQUIRE(got.size() == want.size());
+  double e = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    e = std::max(e, static_cast<double>(std::abs(got[i] - want[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(want[i])));
+  }
+  return relative ? e / scale : e;
+}
+
+std::vector<int64_t> prompt_ids(int64_t n, int64_t vocab) {
+  std::vector<int64_t> ids;
+  for (int64_t i = 0; i < n; ++i) ids.push_back((3 + i * 7919) % vocab);
+  return ids;
+}
+
+ForwardCapture forward(const Runner& r, const std::vector<int64_t>& tokens) {
+  th::model::CaptureRequest all;
+  all.all_logits = true;
+  return r.forward(tokens, all);
+}
+
+// Fused and general passes over `tokens` agree; returns the fused capture.
+ForwardCapture check_same(const std::string& name, const Runner& r,
+                          const std::vector<int64_t>& tokens) {
+  const ForwardCapture fused = forward(r, tokens);
+  ForwardCapture general;
+  {
+    EnvSwitch off("TH_FUSED_ATTENTION", "0");
+    general = forward(r, tokens);
+  }
+  const double eh = err(fused.hidden.data, general.hidden.data, true),
+               el = err(fused.logits.data, general.logits.data, true),
+               ee = err(fused.attn_entropy.data, general.attn_entropy.data, false);
+  INFO(name << " T=" << tokens.size() << ": hidden rel " << eh << ", logits rel " << el
+            << ", entropy abs " << ee);
+  CHECK(fused.attn_entropy.shape == general.attn_entropy.shape);
+  CHECK(eh <= 1e-5);
+  CHECK(el <= 1e-5);
+  CHECK(ee <= 1e-5);
+  // Not degenerate: past a few tokens attention spreads over several keys somewhere.
+  if (tokens.size() > 4)
+    CHECK(*std::max_element(general.attn_entropy.data.begin(), general.attn_entropy.data.end()) >
+          0.5f);
+  return fused;
+}
+
+}  // namespace
+
+TEST_CASE("fused attention: tiny models of every architecture, prompts past their windows",
+          "[model][attention]") {
+  for (const std::string name : {"gemma3-tiny", "phi3-tiny", "qwen2-tiny", "qwen3-tiny"}) {
+    const auto r = Runner::load(th::test::test_data("model/" + name), ComputeDType::Float32);
+    for (int64_t T : {1, 2, 7, 24, 90})  // 90: more than one block of query rows
+      check_same(name, r, prompt_ids(T, r.config().vocab_size));
+  }
+}
+
+TEST_CASE("fused attention: attention-logit soft-capping", "[model][attention]") {
+  // Gemma 3 tiny with attn_logit_softcapping small enough to change every row's weights.
+  const auto src = th::test::test_data("model/gemma3-tiny");
+  const auto dir = th::test::scratch("fused-attention-softcap");
+  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
+  std::ifstream in(src / "config.json");
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "\"attn_logit_softcapping\": null";
+  REQUIRE(cfg.find(key) != std::string::npos);
+  cfg.replace(cfg.find(key), key.size(), "\"attn_logit_softcapping\": 0.5");
+  std::ofstream(dir / "config.json") << cfg;
+  const auto capped = Runner::load(dir, ComputeDType::Float32);
+  const auto plain = Runner::load(src, ComputeDType::Float32);
+  const auto tokens = prompt_ids(70, capped.config().vocab_size);
+  const ForwardCapture c = check_same("gemma3-softcap", capped, tokens);
+  // The cap is applied (by both paths): the entropies move away from the uncapped model's.
+  CHECK(err(c.attn_entropy.data, forward(plain, tokens).attn_entropy.data, false) > 0.01);
+}
+
+TEST_CASE("fused attention: pocket past its window", "[model][attention]") {
+  const auto r = Runner::load(th::test::source_dir() / "models/pocket", ComputeDType::Float32);
+  check_same("pocket", r, prompt_ids(200, r.config().vocab_size));
+}
+
+TEST_CASE("fused attention: stories260K (Llama, GQA, no window)", "[model][attention]") {
+  const auto r =
+      Runner::load(th::test::shared_data("models/stories260K-hf"), ComputeDType::Float32);
+  check_same("stories260K", r, prompt_ids(130, r.config().vocab_size));
+}
+
+TEST_CASE("fused attention: cached single-token steps of the general forward",
+          "[model][attention]") {
+  // With the decoding step off, every generated token is a T = 1 pass over the cache: the
+  // fused kernel reads the cache's [capacity]-strided rows and the window's lower edge moves.
+  EnvSwitch general_steps("TH_DECODE_FAST_PATH", "0");
+  const auto r = Runner::load(th::test::test_data("model/gemma3-tiny"), ComputeDType::Float32);
+  th::model::GenerateOptions opt;
+  opt.max_new = 40;
+  opt.stop_at_eos = false;
+  opt.capture = {true, true, true, false, true};
+  const auto run = [&] {
+    std::vector<ForwardCapture> steps;
+    const auto tokens = r.generate(prompt_ids(5, r.config().vocab_size), opt,
+                                   [&](const th::model::GeneratedToken& g) {
+                                     steps.push_back(g.capture);
+                                     return true;
+                                   });
+    return std::make_pair(tokens, steps);
+  };
+  const auto fused = run();
+  decltype(run()) general;
+  {
+    EnvSwitch off("TH_FUSED_ATTENTION", "0");
+    general = run();
+  }
+  REQUIRE(fused.first == general.first);
+  REQUIRE(fused.second.size() == general.second.size());
+  for (std::size_t i = 0; i < fused.second.size(); ++i) {
+    INFO("step " << i);
+    CHECK(err(fused.second[i].logits.data, general.second[i].logits.data, true) <= 1e-5);
+    CHECK(err(fused.second[i].attn_entropy.data, general.second[i].attn_entropy.data, false) <=
+          1e-5);
+  }
+}
