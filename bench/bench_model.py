@@ -33,17 +33,31 @@ def shapes(folder):
     per_layer = H * hd * D + 2 * KV * hd * D + D * H * hd + 3 * D * I
     matmul_params = L * per_layer + V * D  # lm_head (tied: the embedding matrix)
     read_params = matmul_params + L * (4 * D + 2 * hd) + D  # + norms
+    # Per layer, its sliding window (None: global), as the runtime reads config.json.
+    win = c.get("sliding_window")
+    if "layer_types" in c:
+        windows = [win if t == "sliding_attention" else None for t in c["layer_types"]]
+    else:
+        pattern = c.get("sliding_window_pattern", 1)
+        windows = [win if win and (l + 1) % pattern != 0 else None for l in range(L)]
     return {"L": L, "H": H, "hd": hd, "matmul_params": matmul_params, "head_params": V * D,
-            "read_params": read_params}
+            "read_params": read_params, "windows": windows}
+
+
+def visible_pairs(window, T):
+    """(query, key) pairs a causal layer with this sliding window computes over T tokens."""
+    return sum(min(i + 1, window or T) for i in range(T))
 
 
 def flops(s, T, last):
     # 2·params·rows for the linear layers and lm_head (rows = T, or 1 for the lm_head when only
-    # the last position's logits are computed), plus q·kᵀ and p·v over the full T×T square
-    # (both implementations compute it, masked).
+    # the last position's logits are computed), plus q·kᵀ and p·v over the (query, key) pairs the
+    # causal mask and each layer's window leave: the work the model needs. (Torch's path, and
+    # the runtime's in bfloat16, compute the full T×T square and mask it.)
     head_rows = 1 if last else T
+    pairs = sum(visible_pairs(w, T) for w in s["windows"])
     return (2 * (s["matmul_params"] - s["head_params"]) * T + 2 * s["head_params"] * head_rows
-            + s["L"] * 4 * s["H"] * s["hd"] * T * T)
+            + 4 * s["H"] * s["hd"] * pairs)
 
 
 def rate(r, T):
