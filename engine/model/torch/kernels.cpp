@@ -1,6 +1,7 @@
 #include "model/torch/kernels.h"
 
 #include <ATen/Parallel.h>
+#include <cblas.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -16,7 +17,7 @@ namespace {
 using torch::Tensor;
 
 // Widened weight blocks of about 4 MB stay in cache between the widening and the sgemm.
-constexpr int64_t kBlockElements = int64_t{1} << 20;
+constexpr int64_t kBlockElements = int64_t{1} << 22;
 constexpr int64_t kWholeElements = int64_t{1} << 22;
 
 // The widening buffer, reused by every product on this thread: a fresh multi-MB allocation per
@@ -134,6 +135,27 @@ void gemv_bf16(const float* x, const uint16_t* w, int64_t k, int64_t n, float* y
   at::parallel_for(0, n, grain, [&](int64_t b, int64_t e) { gemv_rows(x, w, k, b, e, y); });
 }
 
+// The rows of w per widened block: a layer's matrix (up to kWholeElements) widens whole, larger
+// ones (a big vocabulary's lm_head) go in blocks of kBlockElements.
+int64_t widen_rows(int64_t n, int64_t k) {
+  return n * k <= kWholeElements ? n : std::clamp<int64_t>(kBlockElements / k, 1, n);
+}
+
+// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: each block of w's rows
+// widened, then one sgemm writing that block's columns of out in place.
+void widened_products(const Tensor& xf, const Tensor& w, float* out) {
+  const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
+  const int64_t rows = widen_rows(N, K);
+  Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, xf.options());
+  for (int64_t r0 = 0; r0 < N; r0 += rows) {
+    const int64_t rn = std::min(rows, N - r0);
+    wbuf.narrow(0, 0, rn).copy_(w.narrow(0, r0, rn));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M), static_cast<int>(rn),
+                static_cast<int>(K), 1.0f, xf.data_ptr<float>(), static_cast<int>(K),
+                wbuf.data_ptr<float>(), static_cast<int>(K), 0.0f, out + r0, static_cast<int>(N));
+  }
+}
+
 Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
   const int64_t K = w.size(1), N = w.size(0);
   Tensor xf = x.reshape({-1, K}).to(torch::kFloat32).contiguous();
@@ -151,19 +173,18 @@ Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
     return yf.to(x.scalar_type()).view(out_sizes);
   }
   Tensor out = torch::empty({M, N}, x.options());
-  // A layer's matrix (up to kWholeElements) widens whole: one sgemm, straight into a float32
-  // output. Larger ones (a big vocabulary's lm_head) go in blocks of kBlockElements.
-  const int64_t rows = N * K <= kWholeElements ? N : std::clamp<int64_t>(kBlockElements / K, 1, N);
+  if (x.scalar_type() == torch::kFloat32) {
+    widened_products(xf, wc, out.data_ptr<float>());
+    if (bf.defined()) out.add_(bf);
+    return out.view(out_sizes);
+  }
+  // bfloat16 activations: each block's float32 product (+ bias) rounds once into the output.
+  const int64_t rows = widen_rows(N, K);
   Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, xf.options());
   for (int64_t r0 = 0; r0 < N; r0 += rows) {
     const int64_t rn = std::min(rows, N - r0);
     Tensor wide = wbuf.narrow(0, 0, rn);
     wide.copy_(wc.narrow(0, r0, rn));
-    if (rn == N && out.scalar_type() == torch::kFloat32) {
-      torch::mm_out(out, xf, wide.t());
-      if (bf.defined()) out.add_(bf);
-      break;
-    }
     Tensor part = torch::mm(xf, wide.t());
     if (bf.defined()) part.add_(bf.narrow(0, r0, rn));
     out.narrow(1, r0, rn).copy_(part);
@@ -242,6 +263,22 @@ Tensor rms_norm_rows(const Tensor& x, const Tensor& w, double eps, bool offset_o
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (bf16_fast_path(x, w)) return linear_bf16(x, w, b);
   return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
+}
+
+void linear_out(Tensor& out, const Tensor& x, const Tensor& w) {
+  if (w.scalar_type() != torch::kBFloat16) {
+    torch::mm_out(out, x, w.t());
+    return;
+  }
+  Tensor wc = w.contiguous();
+  const int64_t M = x.size(0), K = w.size(1), N = w.size(0);
+  if (M > 2) {
+    widened_products(x, wc, out.data_ptr<float>());
+    return;
+  }
+  const auto* wp = reinterpret_cast<const uint16_t*>(wc.data_ptr<at::BFloat16>());
+  for (int64_t m = 0; m < M; ++m)
+    gemv_bf16(x.data_ptr<float>() + m * K, wp, K, N, out.data_ptr<float>() + m * N);
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {

@@ -393,12 +393,11 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   if (capture && capture->last_logits_only) h = h.narrow(1, T - 1, 1);
   const Tensor& into = capture ? capture->logits_into : Tensor();
   Tensor logits;
-  if (into.defined() && dtype == torch::kFloat32 && w.lm_head.scalar_type() == dtype &&
-      !at::GradMode::is_enabled()) {
+  if (into.defined() && dtype == torch::kFloat32 && !at::GradMode::is_enabled()) {
     // Straight into the caller's buffer: the [T, vocab] logits are the largest capture.
     logits = into;
     Tensor rows = into.view({-1, into.size(-1)});
-    torch::mm_out(rows, h.reshape({-1, h.size(-1)}), w.lm_head.t());
+    model::linear_out(rows, h.reshape({-1, h.size(-1)}).contiguous(), w.lm_head);
   } else {
     logits = model::linear(h, w.lm_head);
   }
