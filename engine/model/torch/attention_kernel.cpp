@@ -38,8 +38,9 @@ Keys keys_of(const AttentionInput& in, int64_t i) {
 }
 
 // Masks, softcaps and softmaxes one row of the tile in place (masked lanes become 0) and returns
-// its entropy: with e_j = exp(s_j − m) and Z = Σ e_j, −Σ p_j ln p_j = ln Z + Σ p_j (m − s_j), a
-// sum of non-negative terms (no cancellation, one log per row instead of one per key).
+// its entropy. With gap_j = m − s_j ≥ 0 (m the row's largest score), e_j = exp(−gap_j) and
+// Z = Σ e_j: −Σ p_j ln p_j = ln Z + Σ e_j·gap_j / Z, a sum of non-negative terms (no
+// cancellation), one exp per key and one log per row.
 float softmax_row(float* row, int64_t n, int64_t lo, int64_t hi, std::optional<double> softcap) {
   std::fill(row, row + lo, 0.0f);
   std::fill(row + hi, row + n, 0.0f);
@@ -49,21 +50,16 @@ float softmax_row(float* row, int64_t n, int64_t lo, int64_t hi, std::optional<d
   }
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t j = lo; j < hi; ++j) m = std::max(m, row[j]);
-  // gaps[j] = m − s_j, kept in place of the score until the weights are known.
-  float z = 0;
+  float z = 0, weighted_gap = 0;
   for (int64_t j = lo; j < hi; ++j) {
-    const float gap = m - row[j];
-    row[j] = gap;
-    z += std::exp(-gap);
+    const float gap = m - row[j], e = std::exp(-gap);
+    z += e;
+    weighted_gap += e * gap;
+    row[j] = e;
   }
   const float inv = 1.0f / z;
-  double weighted_gap = 0;
-  for (int64_t j = lo; j < hi; ++j) {
-    const float p = std::exp(-row[j]) * inv;
-    weighted_gap += static_cast<double>(p) * row[j];
-    row[j] = p;
-  }
-  return static_cast<float>(std::log(static_cast<double>(z)) + weighted_gap);
+  for (int64_t j = lo; j < hi; ++j) row[j] *= inv;
+  return std::log(z) + weighted_gap * inv;
 }
 
 // The inputs as raw rows: q [B, H, T, hd] contiguous; k and v with contiguous rows, their
