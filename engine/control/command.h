@@ -6,13 +6,17 @@
 // non-empty TEXT/NAME/DIR; anything else is an error whose message names the command and what
 // was expected. validate() then checks names and ranges against the running set (layers
 // below the model's count, known sections, patterns and instruments). Pure functions:
-// thread-safe; they allocate (control threads, never the scheduler).
+// thread-safe; they allocate (control threads, never the scheduler). A command is answered
+// through a Reply with an Answer, which every front end shows the same way: an error, or done
+// with an optional text for the sender (status: the state line).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -73,5 +77,16 @@ struct CommandContext {
 
 // "" when valid, else the reason. Thread-safe.
 std::string validate(const Command& c, const CommandContext& ctx);
+
+// A command's answer: `error` ("" = done) and, when done, `info` for the sender ("" = none).
+// Converts from the error text, so reply("") and reply(why) answer without info.
+struct Answer {
+  Answer(std::string error_text = {}, std::string info_text = {})
+      : error(std::move(error_text)), info(std::move(info_text)) {}
+  Answer(const char* error_text) : error(error_text) {}
+  std::string error, info;
+};
+// Answers one command. Thread-safe; call it exactly once.
+using Reply = std::function<void(const Answer&)>;
 
 }  // namespace th::control

@@ -18,8 +18,7 @@ void CommandLog::set_origin(Beats beat, sched::HostMicros at) {
   origin_at_ = at;
 }
 
-WorkQueue::Reply CommandLog::wrap(const Command& c, std::string_view source,
-                                  WorkQueue::Reply reply) {
+Reply CommandLog::wrap(const Command& c, std::string_view source, Reply reply) {
   const sched::HostMicros at = now_();
   nlohmann::ordered_json j;
   {
@@ -29,15 +28,15 @@ WorkQueue::Reply CommandLog::wrap(const Command& c, std::string_view source,
   }
   j["source"] = source;
   j["command"] = command_line(c);
-  return [this, j = std::move(j), reply = std::move(reply)](const std::string& error) mutable {
+  return [this, j = std::move(j), reply = std::move(reply)](const Answer& a) mutable {
     {
       std::lock_guard lock(mutex_);
-      j["answer"] = error.empty() ? "ok" : error;
+      j["answer"] = a.error.empty() ? "ok" : a.error;
       j["answered_seconds"] = static_cast<double>(now_() - origin_at_) / 1e6;
       out_ << j.dump() << '\n';
       out_.flush();
     }
-    reply(error);
+    reply(a);
   };
 }
 

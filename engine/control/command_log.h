@@ -18,7 +18,6 @@
 #include <string_view>
 
 #include "control/command.h"
-#include "control/work_queue.h"
 #include "sched/timeline.h"
 
 namespace th::control {
@@ -32,7 +31,7 @@ class CommandLog {
   // Sets the set's first beat (the events log's origin). Before any wrap().
   void set_origin(Beats beat, sched::HostMicros at);
 
-  WorkQueue::Reply wrap(const Command& c, std::string_view source, WorkQueue::Reply reply);
+  Reply wrap(const Command& c, std::string_view source, Reply reply);
 
  private:
   std::function<sched::HostMicros()> now_;

@@ -160,6 +160,8 @@ void LiveEngine::submit(const Command& c, Reply reply) {
     composer_.post(
         static_cast<int>(c.kind), std::string(command_name(c.kind)),
         [this, c] { return recompose(c); }, std::move(reply));
+  else if (answer.empty() && c.kind == CommandKind::status)
+    reply({"", status_line()});
   else
     reply(answer);
 }
@@ -167,7 +169,7 @@ void LiveEngine::submit(const Command& c, Reply reply) {
 std::string LiveEngine::submit(const Command& c) {
   std::promise<std::string> answer;
   auto f = answer.get_future();
-  submit(c, [&answer](const std::string& e) { answer.set_value(e); });
+  submit(c, [&answer](const Answer& a) { answer.set_value(a.error); });
   return f.get();
 }
 

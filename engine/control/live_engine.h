@@ -11,8 +11,9 @@
 //   section, or hands a recompose (prompt, model, reload, pattern, layer, layers) to the
 //   engine's composer thread (WorkQueue), which runs the injected Recompose function while the
 //   control thread goes on taking commands. Each new composition becomes a Program (looping over
-//   the whole set) that the scheduler switches to at the next quantum. The reply is "" or the
-//   reason the command was refused; a failure leaves the music playing as it was.
+//   the whole set) that the scheduler switches to at the next quantum. The answer is done (a
+//   status with status_line() as its info) or the reason the command was refused; a failure
+//   leaves the music playing as it was.
 // - Programs are owned here; the scheduler gives them back (take_retired) and collect() frees
 //   them on the calling (non-realtime) thread.
 // - run(stop) ticks every tick_us on the calling thread until `stop` turns true; finish() then
@@ -134,7 +135,7 @@ class LiveEngine {
   // called before submit returns, except for a recompose, which the composer thread answers
   // when its program is queued (a newer command of the same kind queued behind a running one
   // replaces it; the replaced one is answered so).
-  using Reply = WorkQueue::Reply;
+  // A status is answered with status_line() as the answer's info.
   void submit(const Command& c, Reply reply);
   // The same, waiting for the answer (tests, scripts). Thread-safe.
   std::string submit(const Command& c);

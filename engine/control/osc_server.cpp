@@ -30,11 +30,10 @@ void OscCommandServer::stop() {
 }
 
 // Any thread: sendto on one UDP socket is safe alongside the server's receive.
-void OscCommandServer::answer(const io::UdpEndpoint& to, const std::string& name,
-                              const std::string& error) {
-  io::OscMessage m =
-      error.empty() ? io::OscMessage{"/th/ok", {name}} : io::OscMessage{"/th/error", {name, error}};
-  if (error.empty() && name == "status" && status_) m.args.emplace_back(status_());
+void OscCommandServer::answer(const io::UdpEndpoint& to, const std::string& name, const Answer& a) {
+  io::OscMessage m = a.error.empty() ? io::OscMessage{"/th/ok", {name}}
+                                     : io::OscMessage{"/th/error", {name, a.error}};
+  if (a.error.empty() && !a.info.empty()) m.args.emplace_back(a.info);
   socket_.send_to(to, io::encode_message(m));
   ++answered_;
 }
@@ -83,9 +82,7 @@ void OscCommandServer::run() {
       continue;
     }
     try {
-      handler_(*p.command, [this, from, name = p.name](const std::string& error) {
-        answer(from, name, error);
-      });
+      handler_(*p.command, [this, from, name = p.name](const Answer& a) { answer(from, name, a); });
     } catch (const std::exception& e) {
       answer(from, p.name, e.what());
     }

@@ -2,8 +2,8 @@
 // Contract: binds UDP on 127.0.0.1 (or the given address) and, on its own thread, decodes each
 // datagram with the validating reader. A message /th/<command> args is parsed with the shared
 // grammar (command.h) and handed to the handler; the sender gets `/th/ok <command>` or
-// `/th/error <command> <message>` (a parse error, or the handler's); a `status` that succeeds is
-// answered `/th/ok status <state line>` when set_status gave the line. Oversized datagrams
+// `/th/error <command> <message>` (a parse error, or the handler's); an answer's info text is
+// added: `/th/ok status <state line>`. Oversized datagrams
 // (> kMaxPacket), malformed OSC, bundles and addresses outside /th/ are dropped without a reply
 // and logged (at most one line a second, counting what it left out). The handler runs on the server
 // thread and must not block: it answers through the Reply it is given, then or later from any
@@ -23,8 +23,6 @@
 
 namespace th::control {
 
-// Answers one command: "" for ok or the error message. Thread-safe; call it exactly once.
-using Reply = std::function<void(const std::string& error)>;
 using CommandHandler = std::function<void(const Command&, Reply)>;
 
 class OscCommandServer {
@@ -38,10 +36,6 @@ class OscCommandServer {
   OscCommandServer(std::uint16_t port, std::uint32_t bind_host, CommandHandler handler);
   ~OscCommandServer();
 
-  // The state a `status` is answered with: /th/ok status <line>. Before start(), on the owning
-  // thread; `line` is called on the server thread and must be thread-safe.
-  void set_status(std::function<std::string()> line) { status_ = std::move(line); }
-
   void start();
   void stop();
   std::uint16_t port() const { return socket_.local().port; }
@@ -51,13 +45,12 @@ class OscCommandServer {
 
  private:
   void run();
-  void answer(const io::UdpEndpoint& to, const std::string& name, const std::string& error);
+  void answer(const io::UdpEndpoint& to, const std::string& name, const Answer& a);
   // Counts a dropped datagram; logs at most one line a second (server thread).
   void drop(const std::string& what);
 
   io::UdpSocket socket_;
   CommandHandler handler_;
-  std::function<std::string()> status_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> dropped_{0}, handled_{0}, answered_{0};

@@ -42,13 +42,11 @@ class RawMode {
 }  // namespace
 
 TerminalRepl::TerminalRepl(LiveEngine& engine, int in_fd, std::FILE* out)
-    : engine_(engine),
-      in_(in_fd),
+    : in_(in_fd),
       out_(out),
       tty_(::isatty(in_fd) == 1),
       editor_(command_completer([&engine] { return engine.context(); })),
-      submit_(
-          [&engine](const Command& c, LiveEngine::Reply r) { engine.submit(c, std::move(r)); }) {}
+      submit_([&engine](const Command& c, Reply r) { engine.submit(c, std::move(r)); }) {}
 
 std::filesystem::path TerminalRepl::history_file() {
   if (const char* h = std::getenv("TH_HISTORY"); h && *h) return h;
@@ -78,15 +76,9 @@ void TerminalRepl::line(const std::string& text) {
   if (text.find_first_not_of(" \t\r") == std::string::npos) return;
   const auto p = parse_command(text);
   if (!p.command) return print("error: " + p.error);
-  const bool status = p.command->kind == CommandKind::status;
   // A recompose answers later, from the composer thread: the prompt comes back at once.
-  submit_(*p.command, [this, status, name = p.name](const std::string& err) {
-    if (!err.empty())
-      print("error: " + err);
-    else if (status)
-      print(engine_.status_line());
-    else
-      print("ok " + name);
+  submit_(*p.command, [this, name = p.name](const Answer& a) {
+    print(!a.error.empty() ? "error: " + a.error : !a.info.empty() ? a.info : "ok " + name);
   });
 }
 

@@ -6,6 +6,8 @@
 //   Replies, including late ones from the composer thread, are printed above the line being
 //   typed, which is redrawn after each.
 // - Not a terminal (a pipe, a script): plain lines, one reply line per command, no prompt.
+// - A reply line is "error: <why>", the answer's info text (status: the state line) or
+//   "ok <command>".
 // - Every line goes through the shared grammar to LiveEngine::submit; a bad line gets its error
 //   and the set plays on. End of input ends the REPL, not the set.
 // run(): the REPL thread only. print(): any thread.
@@ -34,7 +36,7 @@ class TerminalRepl {
   void print(std::string_view text);
   // Where parsed lines go (default: the engine's submit), e.g. through a CommandLog first.
   // Before run(), on the owning thread; the function itself is called on the REPL thread.
-  using Submit = std::function<void(const Command&, LiveEngine::Reply)>;
+  using Submit = std::function<void(const Command&, Reply)>;
   void set_submit(Submit s) { submit_ = std::move(s); }
 
   // $TH_HISTORY, else $XDG_STATE_HOME/tensorhaus/history, else ~/.local/state/tensorhaus/history.
@@ -45,7 +47,6 @@ class TerminalRepl {
   void line(const std::string& text);
   void redraw_locked();
 
-  LiveEngine& engine_;
   int in_;
   std::FILE* out_;
   bool tty_;

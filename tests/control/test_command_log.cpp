@@ -24,7 +24,9 @@ TEST_CASE("command log: arrival, beat, source, command and answer per line") {
   log.set_origin(Beats(4), 2'000'000);  // the set's first beat: beat 4, at 2 s
 
   std::vector<std::string> heard;
-  const auto to_sender = [&heard](const std::string& e) { heard.push_back(e.empty() ? "ok" : e); };
+  const auto to_sender = [&heard](const Answer& a) {
+    heard.push_back(a.error.empty() ? "ok" : a.error);
+  };
   clock.set(2'500'000);  // set beat 1
   auto tempo = log.wrap(*parse_command("tempo 140").command, "osc", to_sender);
   clock.set(2'750'000);  // set beat 1.5

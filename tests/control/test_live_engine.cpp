@@ -235,7 +235,7 @@ TEST_CASE(
   std::map<std::string, std::promise<std::string>> replies;
   const auto prompt = [&](const std::string& text) {
     engine.submit(cmd("prompt " + text),
-                  [&replies, text](const std::string& e) { replies[text].set_value(e); });
+                  [&replies, text](const Answer& a) { replies[text].set_value(a.error); });
   };
   for (const auto* t : {"a", "b", "c"}) replies[t];  // the promises exist before any reply
   const auto run_to = [&rig](sched::HostMicros t) { rig.run_to(t); };

@@ -31,9 +31,12 @@ TEST_CASE("osc server: replies ok and error, drops junk") {
   OscCommandServer server(0, 0x7f000001, [&](const Command& c, const Reply& reply) {
     std::lock_guard lock(mu);
     got.push_back(c);
-    reply(c.kind == CommandKind::section && c.text == "nowhere" ? "section: no such section" : "");
+    if (c.kind == CommandKind::status)
+      reply({"", "beat 1.00 | tempo 120.0"});  // an answer's info is sent after the name
+    else
+      reply(c.kind == CommandKind::section && c.text == "nowhere" ? "section: no such section"
+                                                                  : "");
   });
-  server.set_status([] { return std::string("beat 1.00 | tempo 120.0"); });
   server.start();
   io::UdpSocket client;
   const auto port = server.port();

@@ -86,7 +86,6 @@ TEST_CASE("sclang client: every command through the TensorHaus class, replies po
     }
     engine.submit(c, std::move(reply));
   });
-  server.set_status([&engine] { return engine.status_line(); });
   server.start();
 
   const auto dir = test::scratch("sclang_client");

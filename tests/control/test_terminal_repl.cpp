@@ -9,13 +9,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "control/osc_server.h"
 #include "control/terminal_repl.h"
+#include "io/osc_reader.h"
+#include "io/osc_writer.h"
 #include "sched/clocks.h"
 #include "sched/timeline.h"
 #include "support.h"
@@ -69,6 +73,29 @@ std::string read_until(int fd, std::string& seen, const std::string& want) {
 
 void send(int fd, std::string_view bytes) {
   REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
+
+// What a REPL on a pipe prints for `input` (which it reads to its end).
+std::string repl_output(TerminalRepl::Submit submit, Engine& e, std::string_view input) {
+  int in[2], out[2];
+  REQUIRE(::pipe(in) == 0);
+  REQUIRE(::pipe(out) == 0);
+  std::FILE* w = ::fdopen(out[1], "w");
+  REQUIRE(w);
+  TerminalRepl repl(e.engine, in[0], w);
+  if (submit) repl.set_submit(std::move(submit));
+  send(in[1], input);
+  ::close(in[1]);
+  std::atomic<bool> stop{false};
+  repl.run(stop);
+  std::fclose(w);
+  std::string seen;
+  char buf[1024];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;)
+    seen.append(buf, static_cast<std::size_t>(n));
+  ::close(in[0]);
+  ::close(out[0]);
+  return seen;
 }
 
 }  // namespace
@@ -160,6 +187,37 @@ TEST_CASE("terminal repl: from a pipe, one reply line per command") {
   CHECK(got[3] == e.engine.status_line());
   ::close(in[0]);
   ::close(out[0]);
+}
+
+TEST_CASE("terminal repl: an answer's info text is the reply line, whatever the command") {
+  Engine e;
+  const auto out = repl_output(
+      [](const Command& c, Reply r) {
+        r(c.kind == CommandKind::tempo ? Answer{"", "tempo is now 140"} : Answer{});
+      },
+      e, "tempo 140\npanic\n");
+  CHECK(out == "tempo is now 140\nok panic\n");
+}
+
+TEST_CASE("status: the engine's state line reaches the OSC reply and the REPL alike") {
+  Engine e;
+  OscCommandServer server(0, 0x7f000001,
+                          [&e](const Command& c, Reply r) { e.engine.submit(c, std::move(r)); });
+  server.start();
+  io::UdpSocket client;
+  REQUIRE(client.send_to({0x7f000001, server.port()}, io::encode_message({"/th/status", {}})));
+  std::array<std::byte, 4096> buf;
+  const auto n = client.receive(buf, 2000);
+  server.stop();
+  REQUIRE(n);
+  const auto osc = io::decode_message(std::span<const std::byte>(buf.data(), *n), nullptr);
+  const auto repl = repl_output({}, e, "status\n");
+
+  // No ticks on the manual clock: the state line stays the same between the two asks.
+  const std::string line = e.engine.status_line();
+  CHECK_THAT(line, Catch::StartsWith("beat ") && Catch::Contains(" | tempo "));
+  CHECK(osc == io::OscMessage{"/th/ok", {std::string("status"), line}});
+  CHECK(repl == line + "\n");
 }
 
 }  // namespace th::control
