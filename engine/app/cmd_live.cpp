@@ -93,10 +93,7 @@ control::Recomposed compose_state(const SetState& s, const music::InstrumentTabl
   control::Recomposed r;
   r.context.num_layers = layers;
   for (const auto& sec : session.sections) r.context.sections.push_back(sec.name);
-  for (const auto& e : fs::directory_iterator(session.patterns_dir))
-    if (const auto stem = e.path().stem();
-        e.path().extension() == ".toml" && stem != "instruments" && stem != "transitions")
-      r.context.patterns.push_back(e.path().stem().string());
+  r.context.patterns = music::pattern_names(session.patterns_dir);
   for (const auto& i : table.instruments()) r.context.instruments.push_back(i.id);
   for (const auto& g : table.groups()) r.context.instruments.push_back(g.name);
   r.composition = std::move(c);
@@ -289,7 +286,6 @@ void run_live(const LiveOpts& o) {
   control::OscCommandServer osc(
       static_cast<std::uint16_t>(o.control_port), *bind,
       [&](const control::Command& c, control::Reply reply) { submit(c, "osc", std::move(reply)); });
-  osc.set_status([&engine] { return engine.status_line(); });
   osc.start();
 
   g_stop = false;
@@ -327,8 +323,8 @@ void run_live(const LiveOpts& o) {
           if (dir != watch.folders().front()) watch.set_folders({dir});
         } catch (const std::exception&) {
         }
-        submit(reload, "watch", [&repl](const std::string& err) {
-          repl.print(err.empty() ? "live: reloaded" : "live: reload refused: " + err);
+        submit(reload, "watch", [&repl](const control::Answer& a) {
+          repl.print(a.error.empty() ? "live: reloaded" : "live: reload refused: " + a.error);
         });
       }
     }

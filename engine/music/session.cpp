@@ -14,6 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The files of a pattern folder that are not genre patterns (docs/patterns.md).
+constexpr std::array<std::string_view, 2> kSharedFiles{"instruments.toml", "transitions.toml"};
+
 template <typename T>
 T required(const fs::path& file, const toml::table& t, std::string_view key,
            std::string_view type_name) {
@@ -176,6 +179,18 @@ Session load_session(const fs::path& file, const fs::path& project_root) {
     s.sections.push_back(std::move(p));
   }
   return s;
+}
+
+std::vector<std::string> pattern_names(const std::filesystem::path& patterns_dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(patterns_dir)) {
+    const auto file = e.path().filename().string();
+    if (e.path().extension() == ".toml" &&
+        std::find(kSharedFiles.begin(), kSharedFiles.end(), file) == kSharedFiles.end())
+      names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());  // directory order is the filesystem's
+  return names;
 }
 
 }  // namespace th::music

@@ -56,4 +56,9 @@ struct Session {
 // are not found next to the session file. Thread-safe; allocates. Throws th::InputError.
 Session load_session(const std::filesystem::path& file, const std::filesystem::path& project_root);
 
+// The genre patterns a pattern folder offers (what a section's `pattern` may name): the stems of
+// its *.toml files, less the folder's shared files instruments.toml and transitions.toml, sorted.
+// Thread-safe; reads the folder (throws std::filesystem::filesystem_error).
+std::vector<std::string> pattern_names(const std::filesystem::path& patterns_dir);
+
 }  // namespace th::music
