@@ -41,6 +41,27 @@ NrtScore score_with_defs() {
   return s;
 }
 
+// The two-track mix with stems (the master on channels 0-1, stem k on 2 + 2k), its work files in
+// `dir`, and track 1's reverb send at `track1_reverb`.
+MixLayout two_track_mix(NrtScore& s, const std::filesystem::path& dir, float track1_reverb) {
+  MixOptions o;
+  o.tracks = 2;
+  o.stems = true;
+  o.work_dir = dir;
+  o.sample_rate = kSr;
+  MixLayout L = add_mix(s, o);
+  const C strip[] = {{"rev", track1_reverb}};
+  s.add(0.0, sc::n_set(L.strip_node[1], strip));
+  return L;
+}
+
+// One channel of `a`.
+std::vector<float> channel(const Audio& a, int c) {
+  std::vector<float> x(a.frames());
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = a.at(i, c);
+  return x;
+}
+
 // Mono mix-down of channel pairs 0-1.
 std::vector<float> mono(const Audio& a) {
   std::vector<float> m(a.frames());
@@ -228,16 +249,8 @@ TEST_CASE("nrt render: duplicate node ids are reported as failures") {
 }
 
 TEST_CASE("nrt render: full mix with convolution reverb, delay, master and stems") {
-  auto dir = th::test::scratch("nrt_render_mix_ir");
   NrtScore s = score_with_defs();
-  MixOptions o;
-  o.tracks = 2;
-  o.stems = true;
-  o.work_dir = dir;
-  o.sample_rate = kSr;
-  MixLayout L = add_mix(s, o);
-  const C strip[] = {{"rev", 0.5f}};
-  s.add(0.0, sc::n_set(L.strip_node[1], strip));
+  MixLayout L = two_track_mix(s, th::test::scratch("nrt_render_mix_ir"), 0.5f);
   const C kick[] = {{"out", float(L.track_bus[0])}};
   s.add(0.5, sc::s_new("kick909", -1, AddAction::tail, L.track_group[0], kick));
   const C bell[] = {{"out", float(L.track_bus[1])}, {"freq", 660.0f}, {"decay", 0.5f}};
@@ -246,12 +259,7 @@ TEST_CASE("nrt render: full mix with convolution reverb, delay, master and stems
   Audio a = render("mix", s, L.output_channels);
   REQUIRE(a.channels == 6);
   REQUIRE(all_finite(a));
-  std::vector<float> mix(a.frames()), stem0(a.frames()), stem1(a.frames());
-  for (std::size_t i = 0; i < a.frames(); ++i) {
-    mix[i] = a.at(i, 0);
-    stem0[i] = a.at(i, 2);
-    stem1[i] = a.at(i, 4);
-  }
+  const auto mix = channel(a, 0), stem0 = channel(a, 2), stem1 = channel(a, 4);
   // Stems are dry and exactly timed; the master adds the limiter's 10 ms look-ahead.
   auto on0 = onsets(stem0, 0.05);
   REQUIRE(on0.size() == 1);
@@ -279,14 +287,7 @@ TEST_CASE("nrt render: the split reverb equals one long convolution with the who
     NrtScore s = score_with_defs();
     const C seed[] = {{"seed", 7.0f}};
     s.add(0.0, sc::s_new("rand_seed", 2998, AddAction::head, 0, seed));
-    MixOptions o;
-    o.tracks = 2;
-    o.stems = true;
-    o.work_dir = dir;
-    o.sample_rate = kSr;
-    MixLayout L = add_mix(s, o);
-    const C strip[] = {{"rev", 1.0f}};
-    s.add(0.0, sc::n_set(L.strip_node[1], strip));
+    MixLayout L = two_track_mix(s, dir, 1.0f);
     const C rev[] = {{"out", 2.0f}, {"lowcut", 20.0f}};  // track 0's stem pair, silent
     s.add(0.0, sc::n_set(L.reverb_node, rev));
     if (whole) {
@@ -314,11 +315,7 @@ TEST_CASE("nrt render: the split reverb equals one long convolution with the who
   REQUIRE(split.frames() == whole.frames());
   REQUIRE(all_finite(split));
   for (int c : {2, 3}) {
-    std::vector<float> a(split.frames()), b(split.frames());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      a[i] = split.at(i, c);
-      b[i] = whole.at(i, c);
-    }
+    const auto a = channel(split, c), b = channel(whole, c);
     double ea = 0, ed = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
       ea += double(b[i]) * b[i];
