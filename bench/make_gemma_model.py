@@ -13,9 +13,12 @@ Skips the work when OUT_DIR already holds a folder made with the same arguments.
 import argparse
 import json
 import os
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from safetensors_writer import torch_entries, write_safetensors  # noqa: E402
 
 CONFIG = {
     "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
@@ -28,8 +31,6 @@ CONFIG = {
     "tie_word_embeddings": True, "attention_bias": False, "bos_token_id": 2, "eos_token_id": 1,
     "pad_token_id": 0,
 }
-
-ST_DTYPE = {torch.float32: "F32", torch.bfloat16: "BF16"}
 
 
 def tensors(seed, dtype):
@@ -64,25 +65,6 @@ def tensors(seed, dtype):
     yield "model.norm.weight", norm(D)
 
 
-def write_safetensors(path, items):
-    header, blobs, off = {}, [], 0
-    for name, t in items:
-        raw = t.contiguous().view(torch.int16 if t.dtype == torch.bfloat16 else t.dtype).numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
@@ -99,7 +81,7 @@ def main():
                 return
     os.makedirs(a.out, exist_ok=True)
     dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32}[a.dtype]
-    write_safetensors(os.path.join(a.out, "model.safetensors"), tensors(a.seed, dtype))
+    write_safetensors(os.path.join(a.out, "model.safetensors"), torch_entries(tensors(a.seed, dtype)))
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     with open(stamp_path, "w") as f:

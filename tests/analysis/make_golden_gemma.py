@@ -15,13 +15,14 @@ tonality PCA sees structure beyond noise.
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..")]
 import make_golden_weights as gw  # noqa: E402
+from safetensors_writer import write_safetensors  # noqa: E402
 
 CONFIG = {
     "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
@@ -78,24 +79,12 @@ def tensors(rng):
     return out
 
 
-def write_safetensors(path, items):
-    header, blobs, off = {}, [], 0
-    for name, x in items:
-        raw = bf16_bits(x).tobytes()
-        header[name] = {"dtype": "BF16", "shape": list(x.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {"format": "pt"}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
 def main(out_dir):
     model = os.path.join(out_dir, "gemma3_tiny")
     os.makedirs(model, exist_ok=True)
-    write_safetensors(os.path.join(model, "model.safetensors"), tensors(np.random.default_rng(3)))
+    entries = [(name, "BF16", x.shape, bf16_bits(x).tobytes())
+               for name, x in tensors(np.random.default_rng(3))]
+    write_safetensors(os.path.join(model, "model.safetensors"), entries, metadata={"format": "pt"})
     with open(os.path.join(model, "config.json"), "w") as f:
         json.dump(CONFIG, f, indent=2)
         f.write("\n")

@@ -8,12 +8,14 @@ Run: /usr/bin/python3 tests/model/make_bad_models.py
 import json
 import os
 import shutil
-import struct
+import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "data", "model", "bad")
+sys.path.insert(0, os.path.join(HERE, ".."))
+from safetensors_writer import frame, layout  # noqa: E402
 
 CONFIG = {
     "model_type": "llama", "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 1,
@@ -34,21 +36,20 @@ SHAPES = {
 
 def header_and_data(shapes, dtypes=None, overlap=None):
     rng = np.random.default_rng(7)
-    header, data, off = {}, b"", 0
+    entries = []
     for name, shape in shapes.items():
         dtype = (dtypes or {}).get(name, "F32")
         raw = rng.standard_normal(int(np.prod(shape))).astype(np.float32).tobytes()
         if dtype == "I32":
             raw = np.arange(int(np.prod(shape)), dtype=np.int32).tobytes()
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + len(raw)]}
-        data += raw
-        off += len(raw)
+        entries.append((name, dtype, shape, raw))
+    header, blobs = layout(entries)
     if overlap:
         a, b = overlap  # b's range starts inside a's
         size = header[b]["data_offsets"][1] - header[b]["data_offsets"][0]
         start = header[a]["data_offsets"][0] + 4
         header[b]["data_offsets"] = [start, start + size]
-    return header, data
+    return header, b"".join(blobs)
 
 
 def write(case, expected, config=CONFIG, shapes=SHAPES, dtypes=None, overlap=None, raw_header=None, truncate=0):
@@ -59,7 +60,8 @@ def write(case, expected, config=CONFIG, shapes=SHAPES, dtypes=None, overlap=Non
         f.write(config if isinstance(config, str) else json.dumps(config, indent=1))
     header, data = header_and_data(shapes, dtypes, overlap)
     h = raw_header if raw_header is not None else json.dumps(header).encode()
-    blob = struct.pack("<Q", len(h)) + h + data
+    # Not write_safetensors: these headers are spaced and unpadded, or broken on purpose.
+    blob = frame(h) + data
     if truncate:
         blob = blob[:-truncate]
     with open(os.path.join(d, "model.safetensors"), "wb") as f:

@@ -15,7 +15,7 @@ import os
 import torch
 
 from make_golden_runner import (OUT, attention, entropy, rms_llama, rope_tables, sparsity,
-                                write_safetensors)
+                                torch_entries, write_safetensors)
 
 
 def with_bias(x, p):
@@ -104,10 +104,10 @@ def main():
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
-        write_safetensors(os.path.join(d, "model.safetensors"), tensors)
-        write_safetensors(os.path.join(d, "golden.safetensors"), {
+        write_safetensors(os.path.join(d, "model.safetensors"), torch_entries(tensors))
+        write_safetensors(os.path.join(d, "golden.safetensors"), torch_entries({
             "tokens": tokens[0].to(torch.int64), "hidden": hidden.float(),
-            "attn_entropy": ent.float(), "mlp_sparsity": spars.float(), "logits": logits.float()})
+            "attn_entropy": ent.float(), "mlp_sparsity": spars.float(), "logits": logits.float()}))
         print(name, "hidden", tuple(hidden.shape), "logits", tuple(logits.shape))
 
 

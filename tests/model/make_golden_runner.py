@@ -20,33 +20,15 @@ Run: /usr/bin/python3 tests/model/make_golden_runner.py
 import json
 import math
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "data", "model")
-
-ST_DTYPE = {torch.float32: "F32", torch.bfloat16: "BF16", torch.int64: "I64"}
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        t = t.contiguous()
-        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
+sys.path.insert(0, os.path.join(HERE, ".."))
+from safetensors_writer import torch_entries, write_safetensors  # noqa: E402
 
 # ---- HF formulas -------------------------------------------------------------------------
 
@@ -291,11 +273,11 @@ def main():
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
-        write_safetensors(os.path.join(d, "model.safetensors"), tensors)
+        write_safetensors(os.path.join(d, "model.safetensors"), torch_entries(tensors))
         for golden, (hidden, ent, spars, logits) in dict(golden=out, **extra).items():
-            write_safetensors(os.path.join(d, golden + ".safetensors"), {
+            write_safetensors(os.path.join(d, golden + ".safetensors"), torch_entries({
                 "tokens": tokens[0].to(torch.int64), "hidden": hidden.float(), "attn_entropy": ent.float(),
-                "mlp_sparsity": spars.float(), "logits": logits.float()})
+                "mlp_sparsity": spars.float(), "logits": logits.float()}))
             print(name, golden, "hidden", tuple(hidden.shape), "entropy", tuple(ent.shape),
                   "logits", tuple(logits.shape))
 
