@@ -1,4 +1,5 @@
-// Test support: locating ../shared/data and the built tensorhaus binary.
+// Test support: locating ../shared/data and the built tensorhaus binary; scratch folders and
+// variants of a test model.
 // Contract: shared_data() returns the path of a file under ../shared/data (or $TH_SHARED_DATA).
 // When it is absent, outside CI the test prints why and exits with TH_SKIP_CODE (ctest reports
 // it skipped); with CI=true the test fails.
@@ -9,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace th::test {
@@ -39,6 +42,22 @@ inline std::filesystem::path scratch(const std::string& name) {
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;
+}
+
+// A variant of the model folder `src` (config.json and model.safetensors) in the fresh scratch
+// folder `name`: its config.json with the text `from`, which must be there, replaced by `to`.
+inline std::filesystem::path model_variant(const std::filesystem::path& src,
+                                           const std::string& name, const std::string& from,
+                                           const std::string& to) {
+  const auto dir = scratch(name);
+  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
+  std::ifstream in(src / "config.json");
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = cfg.find(from);
+  REQUIRE(at != std::string::npos);
+  cfg.replace(at, from.size(), to);
+  std::ofstream(dir / "config.json") << cfg;
+  return dir;
 }
 
 }  // namespace th::test

@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -228,17 +226,10 @@ TEST_CASE("decode step: LongRope switching factors mid-generation", "[model][dec
   // Phi-3 tiny with LongRope whose original context (16) ends during the generation, so the
   // tables change from the short to the long factors between steps. An uncached pass uses the
   // long factors everywhere (HF does too), so only the two cached paths are compared.
-  const auto src = th::test::test_data("model/phi3-tiny");
-  const auto dir = th::test::scratch("decode-longrope");
-  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
-  std::ifstream in(src / "config.json");
-  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string key = "\"rope_scaling\": null";
-  REQUIRE(cfg.find(key) != std::string::npos);
-  cfg.replace(cfg.find(key), key.size(),
-              "\"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1.0, 1.5], "
-              "\"long_factor\": [3.0, 7.0], \"original_max_position_embeddings\": 16}");
-  std::ofstream(dir / "config.json") << cfg;
+  const auto dir = th::test::model_variant(
+      th::test::test_data("model/phi3-tiny"), "decode-longrope", "\"rope_scaling\": null",
+      "\"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1.0, 1.5], "
+      "\"long_factor\": [3.0, 7.0], \"original_max_position_embeddings\": 16}");
   const auto r = Runner::load(dir);
   const auto prompt = prompt_ids(6, r.config().vocab_size);
   const double I = static_cast<double>(r.config().intermediate_size);

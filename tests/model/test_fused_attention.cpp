@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -94,14 +92,9 @@ TEST_CASE("fused attention: tiny models of every architecture, prompts past thei
 TEST_CASE("fused attention: attention-logit soft-capping", "[model][attention]") {
   // Gemma 3 tiny with attn_logit_softcapping small enough to change every row's weights.
   const auto src = th::test::test_data("model/gemma3-tiny");
-  const auto dir = th::test::scratch("fused-attention-softcap");
-  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
-  std::ifstream in(src / "config.json");
-  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string key = "\"attn_logit_softcapping\": null";
-  REQUIRE(cfg.find(key) != std::string::npos);
-  cfg.replace(cfg.find(key), key.size(), "\"attn_logit_softcapping\": 0.5");
-  std::ofstream(dir / "config.json") << cfg;
+  const auto dir =
+      th::test::model_variant(src, "fused-attention-softcap", "\"attn_logit_softcapping\": null",
+                              "\"attn_logit_softcapping\": 0.5");
   const auto capped = Runner::load(dir, ComputeDType::Float32);
   const auto plain = Runner::load(src, ComputeDType::Float32);
   const auto tokens = prompt_ids(70, capped.config().vocab_size);

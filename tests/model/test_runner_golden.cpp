@@ -3,8 +3,6 @@
 // shorter than the prompt) and Phi-3 (fused tensors) models.
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -132,14 +130,8 @@ TEST_CASE("Gemma 3 sliding window changes the answer (the golden test can fail)"
           "[model][runner][golden]") {
   // The same model with every layer global must differ from the reference at late positions.
   const auto src = th::test::test_data("model/gemma3-tiny");
-  const auto dir = th::test::scratch("gemma3-nowindow");
-  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
-  std::ifstream in(src / "config.json");
-  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string key = "\"sliding_window\": 4";
-  REQUIRE(cfg.find(key) != std::string::npos);
-  cfg.replace(cfg.find(key), key.size(), "\"sliding_window\": 64");
-  std::ofstream(dir / "config.json") << cfg;
+  const auto dir = th::test::model_variant(src, "gemma3-nowindow", "\"sliding_window\": 4",
+                                           "\"sliding_window\": 64");
   auto runner = th::model::Runner::load(dir, th::model::ComputeDType::BFloat16);
   const auto g = load_golden(src);
   th::model::CaptureRequest all;
