@@ -1,5 +1,5 @@
-// Test support: locating ../shared/data and the built tensorhaus binary; scratch folders and
-// variants of a test model.
+// Test support: locating ../shared/data and the built tensorhaus binary; scratch folders,
+// variants of a test model, environment switches and array comparison.
 // Contract: shared_data() returns the path of a file under ../shared/data (or $TH_SHARED_DATA).
 // When it is absent, outside CI the test prints why and exits with TH_SKIP_CODE (ctest reports
 // it skipped); with CI=true the test fails.
@@ -7,12 +7,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace th::test {
 
@@ -58,6 +61,31 @@ inline std::filesystem::path model_variant(const std::filesystem::path& src,
   cfg.replace(at, from.size(), to);
   std::ofstream(dir / "config.json") << cfg;
   return dir;
+}
+
+// Sets an environment variable while alive, then unsets it (switches the engine reads, such as
+// TH_DECODE_FAST_PATH=0 or TH_FUSED_ATTENTION=0).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// The largest |got − want|, divided by the largest |want| when `relative`.
+inline double max_diff(const std::vector<float>& got, const std::vector<float>& want,
+                       bool relative) {
+  REQUIRE(got.size() == want.size());
+  double e = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    e = std::max(e, static_cast<double>(std::abs(got[i] - want[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(want[i])));
+  }
+  return relative ? e / scale : e;
 }
 
 }  // namespace th::test

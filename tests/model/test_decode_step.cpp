@@ -23,15 +23,6 @@ using th::model::ComputeDType;
 using th::model::ForwardCapture;
 using th::model::Runner;
 
-// Sends generate() down the general path while alive.
-class GeneralPathOnly {
- public:
-  GeneralPathOnly() { setenv("TH_DECODE_FAST_PATH", "0", 1); }
-  ~GeneralPathOnly() { unsetenv("TH_DECODE_FAST_PATH"); }
-  GeneralPathOnly(const GeneralPathOnly&) = delete;
-  GeneralPathOnly& operator=(const GeneralPathOnly&) = delete;
-};
-
 struct Run {
   std::vector<int64_t> tokens;
   std::vector<ForwardCapture> steps;
@@ -50,16 +41,7 @@ Run generate(const Runner& r, const std::vector<int64_t>& prompt, int64_t n) {
   return out;
 }
 
-// Largest |got − want| over the largest |want| (want's scale), or absolute.
-double err(const std::vector<float>& got, const std::vector<float>& want, bool relative) {
-  REQUIRE(got.size() == want.size());
-  double e = 0, scale = 1e-30;
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    e = std::max(e, static_cast<double>(std::abs(got[i] - want[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(want[i])));
-  }
-  return relative ? e / scale : e;
-}
+using th::test::max_diff;
 
 struct Tolerance {
   double logits_rel, hidden_rel, entropy_abs, act_rel, sparsity_abs;
@@ -97,7 +79,7 @@ void check(const std::string& name, const std::filesystem::path& dir, ComputeDTy
   const Run fast = generate(r, prompt, n);
   Run general;
   {
-    GeneralPathOnly off;
+    th::test::ScopedEnv off("TH_DECODE_FAST_PATH", "0");
     general = generate(r, prompt, n);
   }
   INFO(name << (dtype == ComputeDType::BFloat16 ? " bfloat16" : " float32"));
@@ -117,11 +99,11 @@ void check(const std::string& name, const std::filesystem::path& dir, ComputeDTy
     REQUIRE(f.attn_entropy.shape == g.attn_entropy.shape);
     REQUIRE(f.mlp_act.shape == g.mlp_act.shape);
     REQUIRE(f.mlp_sparsity.shape == g.mlp_sparsity.shape);
-    el = std::max(el, err(f.logits.data, g.logits.data, true));
-    eh = std::max(eh, err(f.hidden.data, g.hidden.data, true));
-    ee = std::max(ee, err(f.attn_entropy.data, g.attn_entropy.data, false));
-    ea = std::max(ea, err(f.mlp_act.data, g.mlp_act.data, true));
-    es = std::max(es, err(f.mlp_sparsity.data, g.mlp_sparsity.data, false));
+    el = std::max(el, max_diff(f.logits.data, g.logits.data, true));
+    eh = std::max(eh, max_diff(f.hidden.data, g.hidden.data, true));
+    ee = std::max(ee, max_diff(f.attn_entropy.data, g.attn_entropy.data, false));
+    ea = std::max(ea, max_diff(f.mlp_act.data, g.mlp_act.data, true));
+    es = std::max(es, max_diff(f.mlp_sparsity.data, g.mlp_sparsity.data, false));
   }
   INFO("same tokens for " << same << " of " << n << " steps; step vs general: logits rel " << el
                           << ", hidden rel " << eh << ", entropy abs " << ee << ", act rel " << ea
@@ -154,10 +136,10 @@ void check(const std::string& name, const std::filesystem::path& dir, ComputeDTy
   for (std::size_t k = 0; k < fast.steps.size(); ++k) {
     const int64_t pos = static_cast<int64_t>(prompt.size() + k) - 1;
     const auto row = logits_at(pass.logits, pos);
-    pl = std::max(pl, err(fast.steps[k].logits.data, row, true));
-    ph = std::max(ph, err(fast.steps[k].hidden.data, hidden_at(pass.hidden, pos), true));
-    pe = std::max(pe,
-                  err(fast.steps[k].attn_entropy.data, entropy_at(pass.attn_entropy, pos), false));
+    pl = std::max(pl, max_diff(fast.steps[k].logits.data, row, true));
+    ph = std::max(ph, max_diff(fast.steps[k].hidden.data, hidden_at(pass.hidden, pos), true));
+    pe = std::max(
+        pe, max_diff(fast.steps[k].attn_entropy.data, entropy_at(pass.attn_entropy, pos), false));
     // Greedy picked a maximum of the step's row; in the pass's row it must be one too, up to
     // the logits tolerance (a near-tie may order differently).
     const float mx = *std::max_element(row.begin(), row.end());

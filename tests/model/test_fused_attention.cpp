@@ -19,27 +19,8 @@ using th::model::ComputeDType;
 using th::model::ForwardCapture;
 using th::model::Runner;
 
-// Sets an environment variable while alive.
-class EnvSwitch {
- public:
-  EnvSwitch(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~EnvSwitch() { unsetenv(name_); }
-  EnvSwitch(const EnvSwitch&) = delete;
-  EnvSwitch& operator=(const EnvSwitch&) = delete;
-
- private:
-  const char* name_;
-};
-
-double err(const std::vector<float>& got, const std::vector<float>& want, bool relative) {
-  REQUIRE(got.size() == want.size());
-  double e = 0, scale = 1e-30;
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    e = std::max(e, static_cast<double>(std::abs(got[i] - want[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(want[i])));
-  }
-  return relative ? e / scale : e;
-}
+using th::test::max_diff;
+using th::test::ScopedEnv;
 
 std::vector<int64_t> prompt_ids(int64_t n, int64_t vocab) {
   std::vector<int64_t> ids;
@@ -59,12 +40,12 @@ ForwardCapture check_same(const std::string& name, const Runner& r,
   const ForwardCapture fused = forward(r, tokens);
   ForwardCapture general;
   {
-    EnvSwitch off("TH_FUSED_ATTENTION", "0");
+    ScopedEnv off("TH_FUSED_ATTENTION", "0");
     general = forward(r, tokens);
   }
-  const double eh = err(fused.hidden.data, general.hidden.data, true),
-               el = err(fused.logits.data, general.logits.data, true),
-               ee = err(fused.attn_entropy.data, general.attn_entropy.data, false);
+  const double eh = max_diff(fused.hidden.data, general.hidden.data, true),
+               el = max_diff(fused.logits.data, general.logits.data, true),
+               ee = max_diff(fused.attn_entropy.data, general.attn_entropy.data, false);
   INFO(name << " T=" << tokens.size() << ": hidden rel " << eh << ", logits rel " << el
             << ", entropy abs " << ee);
   CHECK(fused.attn_entropy.shape == general.attn_entropy.shape);
@@ -100,7 +81,7 @@ TEST_CASE("fused attention: attention-logit soft-capping", "[model][attention]")
   const auto tokens = prompt_ids(70, capped.config().vocab_size);
   const ForwardCapture c = check_same("gemma3-softcap", capped, tokens);
   // The cap is applied (by both paths): the entropies move away from the uncapped model's.
-  CHECK(err(c.attn_entropy.data, forward(plain, tokens).attn_entropy.data, false) > 0.01);
+  CHECK(max_diff(c.attn_entropy.data, forward(plain, tokens).attn_entropy.data, false) > 0.01);
 }
 
 TEST_CASE("fused attention: pocket past its window", "[model][attention]") {
@@ -118,7 +99,7 @@ TEST_CASE("fused attention: cached single-token steps of the general forward",
           "[model][attention]") {
   // With the decoding step off, every generated token is a T = 1 pass over the cache: the
   // fused kernel reads the cache's [capacity]-strided rows and the window's lower edge moves.
-  EnvSwitch general_steps("TH_DECODE_FAST_PATH", "0");
+  ScopedEnv general_steps("TH_DECODE_FAST_PATH", "0");
   const auto r = Runner::load(th::test::test_data("model/gemma3-tiny"), ComputeDType::Float32);
   th::model::GenerateOptions opt;
   opt.max_new = 40;
@@ -136,15 +117,15 @@ TEST_CASE("fused attention: cached single-token steps of the general forward",
   const auto fused = run();
   decltype(run()) general;
   {
-    EnvSwitch off("TH_FUSED_ATTENTION", "0");
+    ScopedEnv off("TH_FUSED_ATTENTION", "0");
     general = run();
   }
   REQUIRE(fused.first == general.first);
   REQUIRE(fused.second.size() == general.second.size());
   for (std::size_t i = 0; i < fused.second.size(); ++i) {
     INFO("step " << i);
-    CHECK(err(fused.second[i].logits.data, general.second[i].logits.data, true) <= 1e-5);
-    CHECK(err(fused.second[i].attn_entropy.data, general.second[i].attn_entropy.data, false) <=
+    CHECK(max_diff(fused.second[i].logits.data, general.second[i].logits.data, true) <= 1e-5);
+    CHECK(max_diff(fused.second[i].attn_entropy.data, general.second[i].attn_entropy.data, false) <=
           1e-5);
   }
 }

@@ -36,23 +36,15 @@ Golden load_golden(const std::filesystem::path& dir, const std::string& file = "
   return g;
 }
 
-// Largest |got − want| relative to the reference's largest magnitude.
+// Largest |got − want| relative to the reference's largest magnitude, or absolute.
 double rel_max_err(const Array& got, const Array& want) {
   REQUIRE(got.shape == want.shape);
-  double err = 0, scale = 1e-30;
-  for (std::size_t i = 0; i < want.data.size(); ++i) {
-    err = std::max(err, static_cast<double>(std::abs(got.data[i] - want.data[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(want.data[i])));
-  }
-  return err / scale;
+  return th::test::max_diff(got.data, want.data, true);
 }
 
 double abs_max_err(const Array& got, const Array& want) {
   REQUIRE(got.shape == want.shape);
-  double err = 0;
-  for (std::size_t i = 0; i < want.data.size(); ++i)
-    err = std::max(err, static_cast<double>(std::abs(got.data[i] - want.data[i])));
-  return err;
+  return th::test::max_diff(got.data, want.data, false);
 }
 
 struct Tolerance {
