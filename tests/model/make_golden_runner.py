@@ -18,11 +18,9 @@ token, MLP sparsity, logits.
 Run: /usr/bin/python3 tests/model/make_golden_runner.py
 """
 import json
-import math
 import os
 import sys
 
-import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -205,7 +203,7 @@ def make_gemma3():
 def phi3_forward(cfg, P, tokens):
     dtype = P["embed"].dtype
     L, eps = cfg["num_hidden_layers"], cfg["rms_norm_eps"]
-    H, KV, hd, I = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["intermediate_size"]
+    H, KV, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     T = tokens.shape[1]
     rd = int(hd * cfg["partial_rotary_factor"])
     cos, sin = rope_tables(rd, cfg["rope_theta"], torch.arange(T), dtype)
