@@ -1,10 +1,10 @@
 // INTERNAL to engine/model/torch (torch types): causal, optionally sliding-window, grouped-query
 // attention in float32 that never forms the whole [T, S] score matrix. Query rows go in blocks;
 // a block's scores are computed over only the keys one of its rows may see (one sgemm), then
-// masked, softmaxed and measured (entropy) in one pass while they sit in
-// cache, and multiplied into the values (a second sgemm). The general path
-// (transformer.cpp) makes ~8 passes over [H, T, S] tensors and computes every masked score:
-// at T = 512 with a 64-wide window that is 8× the work on a sliding layer.
+// masked, softmaxed and measured (entropy) in one pass while they sit in cache, and multiplied
+// into the values (a second sgemm). The general path (transformer.cpp) makes ~8 passes over
+// [H, T, S] tensors and computes every masked score: at T = 512 with a 64-wide window that is 8×
+// the work on a sliding layer.
 // Include only from engine/model/torch/*.cpp.
 #pragma once
 
