@@ -218,22 +218,29 @@ Program two_tempo_loop() {
   return Program(evs, 8, true, {}, {{Beats(0), 120}, {Beats(4), 60}});
 }
 
-std::vector<HostMicros> onsets(const RecordingSink& sink) {
+// The times of the sink's note-ons, or of those whose record reads `what` only.
+std::vector<HostMicros> onsets(const RecordingSink& sink, const std::string& what = {}) {
   std::vector<HostMicros> out;
   for (const auto& r : sink.log)
-    if (r.what != "off") out.push_back(r.at);
+    if (r.what != "off" && (what.empty() || r.what == what)) out.push_back(r.at);
   return out;
 }
+
+// A scheduler on a manual clock and a 120 BPM timeline (the tempo tests' set-up).
+struct TempoRig {
+  ManualClock clock;
+  TempoTimeline timeline{120, 0};
+  RecordingSink sink;
+  Scheduler<ManualClock> s{clock, timeline, sink};
+};
 
 }  // namespace
 
 TEST_CASE("scheduler: a program's tempo map is followed, loop after loop", "[sched][tempo]") {
   for (const HostMicros step : {1'000, 5'000, 37'000}) {
     INFO("tick " << step);
-    ManualClock clock;
-    TempoTimeline timeline(120, 0);
-    RecordingSink sink;
-    Scheduler s(clock, timeline, sink);
+    TempoRig rig;
+    auto& [clock, timeline, sink, s] = rig;
     const Program p = two_tempo_loop();
     s.start(&p);
     run(s, clock, 12'000'000, step);
@@ -249,10 +256,8 @@ TEST_CASE("scheduler: a program's tempo map is followed, loop after loop", "[sch
 }
 
 TEST_CASE("scheduler: a one-tempo loop leaves a performer's tempo alone", "[sched][tempo]") {
-  ManualClock clock;
-  TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  Scheduler s(clock, timeline, sink);
+  TempoRig rig;
+  auto& [clock, timeline, sink, s] = rig;
   std::vector<music::Event> evs{ev(0, Beats(1, 4), "kick", 36)};
   const Program p(evs, 4, true, {}, {{Beats(0), 120}});
   s.start(&p);
@@ -269,10 +274,8 @@ TEST_CASE("scheduler: a one-tempo loop leaves a performer's tempo alone", "[sche
 
 TEST_CASE("scheduler: a jump starts at the new program's tempo; a recompose keeps the tempo",
           "[sched][tempo]") {
-  ManualClock clock;
-  TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  Scheduler s(clock, timeline, sink);
+  TempoRig rig;
+  auto& [clock, timeline, sink, s] = rig;
   const Program p = two_tempo_loop();
   // The same set rotated to its slow half (a `section` jump): 60 BPM from its beat 0.
   std::vector<music::Event> evs;
@@ -288,9 +291,7 @@ TEST_CASE("scheduler: a jump starts at the new program's tempo; a recompose keep
   CHECK(timeline.tempo() == 60);
   CHECK(timeline.segment_start() == Beats(1));  // from the switch on
   // Beat 1 at 0.5 s, then one a second.
-  std::vector<HostMicros> ons;
-  for (const auto& r : sink.log)
-    if (r.what == "on kick 37") ons.push_back(r.at);
+  const auto ons = onsets(sink, "on kick 37");
   REQUIRE(ons.size() >= 3);
   CHECK(ons[0] == 500'000);
   CHECK(ons[1] == 1'500'000);
@@ -306,10 +307,8 @@ TEST_CASE("scheduler: a jump starts at the new program's tempo; a recompose keep
 }
 
 TEST_CASE("scheduler: a recompose at another tempo brings it at the switch", "[sched][tempo]") {
-  ManualClock clock;
-  TempoTimeline timeline(120, 0);
-  RecordingSink sink;
-  Scheduler s(clock, timeline, sink);
+  TempoRig rig;
+  auto& [clock, timeline, sink, s] = rig;
   std::vector<music::Event> evs{ev(0, Beats(1, 4), "kick", 36)};
   const Program at120(evs, 4, true, {}, {{Beats(0), 120}});
   const Program at140(evs, 4, true, {}, {{Beats(0), 140}});
