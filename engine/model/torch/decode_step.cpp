@@ -329,6 +329,25 @@ struct Step {
     for (int64_t i = rd; i < hd; ++i) out[i] = x[i];
   }
 
+  // out = m·in rounded to the compute dtype, the rows handed out from `counter`.
+  void rounded_product(std::atomic<int64_t>& counter, int nt, const Mat& m, const float* in,
+                       float* out) const {
+    guided(counter, m.rows, nt, chunking(m), [&](int64_t b, int64_t e) {
+      m.product(in, b, e, out);
+      for (int64_t r = b; r < e; ++r) out[r] = rnd(out[r]);
+    });
+  }
+
+  // h += y (through the sublayer's post-norm when it has one, normed into `scratch`), rounded.
+  void add_residual(std::vector<float>& h, const float* y, const std::vector<float>& post_norm,
+                    std::vector<float>& scratch) const {
+    if (!post_norm.empty()) {
+      norm(y, post_norm, scratch.data(), D);
+      y = scratch.data();
+    }
+    for (int64_t i = 0; i < D; ++i) h[i] = rnd(h[i] + y[i]);
+  }
+
   void run(int tid, int nt);
   void attention(int l, int tid, int nt, std::vector<float>& kp, std::vector<float>& tmp,
                  std::vector<float>& scores, std::vector<float>& acc);
@@ -446,19 +465,11 @@ void Step::run(int tid, int nt) {
     barrier.wait(nt);
     attention(static_cast<int>(l), tid, nt, kp, tmp, scores, acc);
     barrier.wait(nt);
-    guided(next[4 * l + 1], D, nt, chunking(lp.o), [&](int64_t b, int64_t e) {
-      lp.o.product(attn, b, e, o_out);
-      for (int64_t r = b; r < e; ++r) o_out[r] = rnd(o_out[r]);
-    });
+    rounded_product(next[4 * l + 1], nt, lp.o, attn, o_out);
     lp.gate.warm();
     lp.up.warm();
     barrier.wait(nt);
-    const float* ao = o_out;
-    if (!lp.post_attn_norm.empty()) {
-      norm(o_out, lp.post_attn_norm, x.data(), D);
-      ao = x.data();
-    }
-    for (int64_t i = 0; i < D; ++i) h[i] = rnd(h[i] + ao[i]);
+    add_residual(h, o_out, lp.post_attn_norm, x);
     norm(h.data(), lp.pre_ffn_norm, xn.data(), D);
     // gate and up over the same units, so each thread activates its own.
     guided(next[4 * l + 2], I, nt, chunking(lp.gate), [&](int64_t b, int64_t e) {
@@ -471,18 +482,10 @@ void Step::run(int tid, int nt) {
     });
     lp.down.warm();
     barrier.wait(nt);
-    guided(next[4 * l + 3], D, nt, chunking(lp.down), [&](int64_t b, int64_t e) {
-      lp.down.product(act_out, b, e, d_out);
-      for (int64_t r = b; r < e; ++r) d_out[r] = rnd(d_out[r]);
-    });
+    rounded_product(next[4 * l + 3], nt, lp.down, act_out, d_out);
     (l + 1 < L ? p.layers[static_cast<std::size_t>(l + 1)].q : p.lm_head).warm();
     barrier.wait(nt);
-    const float* mo = d_out;
-    if (!lp.post_ffn_norm.empty()) {
-      norm(d_out, lp.post_ffn_norm, x.data(), D);
-      mo = x.data();
-    }
-    for (int64_t i = 0; i < D; ++i) h[i] = rnd(h[i] + mo[i]);
+    add_residual(h, d_out, lp.post_ffn_norm, x);
   }
   norm(h.data(), p.final_norm, xn.data(), D);
   if (cap_hidden && tid == 0) std::copy(xn.begin(), xn.end(), cap_hidden + L * D);
