@@ -137,24 +137,30 @@ void gemv_bf16(const float* x, const uint16_t* w, int64_t k, int64_t n, float* y
   at::parallel_for(0, n, grain, [&](int64_t b, int64_t e) { gemv_rows(x, w, k, b, e, y); });
 }
 
-// The rows of w [n, k] per widened block.
-int64_t widen_rows(int64_t n, int64_t k) {
-  return std::clamp<int64_t>(kBlockElements / k, 1, n);
+// fn(r0, wide) for each block of BF16 w's rows [r0, r0 + wide.size(0)), widened to float32 in
+// `wide` (this thread's scratch, reused by the next block).
+template <typename F>
+void for_each_widened_block(const Tensor& w, F&& fn) {
+  const int64_t K = w.size(1), N = w.size(0);
+  const int64_t rows = std::clamp<int64_t>(kBlockElements / K, 1, N);
+  Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, torch::kFloat32);
+  for (int64_t r0 = 0; r0 < N; r0 += rows) {
+    Tensor wide = wbuf.narrow(0, 0, std::min(rows, N - r0));
+    wide.copy_(w.narrow(0, r0, wide.size(0)));
+    fn(r0, wide);
+  }
 }
 
-// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: each block of w's rows
-// widened, then one sgemm writing that block's columns of out in place.
+// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: one sgemm per widened
+// block, writing that block's columns of out in place.
 void widened_products(const Tensor& xf, const Tensor& w, float* out) {
   const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
-  const int64_t rows = widen_rows(N, K);
-  Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, xf.options());
-  for (int64_t r0 = 0; r0 < N; r0 += rows) {
-    const int64_t rn = std::min(rows, N - r0);
-    wbuf.narrow(0, 0, rn).copy_(w.narrow(0, r0, rn));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M), static_cast<int>(rn),
-                static_cast<int>(K), 1.0f, xf.data_ptr<float>(), static_cast<int>(K),
-                wbuf.data_ptr<float>(), static_cast<int>(K), 0.0f, out + r0, static_cast<int>(N));
-  }
+  for_each_widened_block(w, [&](int64_t r0, const Tensor& wide) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M),
+                static_cast<int>(wide.size(0)), static_cast<int>(K), 1.0f, xf.data_ptr<float>(),
+                static_cast<int>(K), wide.data_ptr<float>(), static_cast<int>(K), 0.0f, out + r0,
+                static_cast<int>(N));
+  });
 }
 
 Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
@@ -180,16 +186,11 @@ Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
     return out.view(out_sizes);
   }
   // bfloat16 activations: each block's float32 product (+ bias) rounds once into the output.
-  const int64_t rows = widen_rows(N, K);
-  Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, xf.options());
-  for (int64_t r0 = 0; r0 < N; r0 += rows) {
-    const int64_t rn = std::min(rows, N - r0);
-    Tensor wide = wbuf.narrow(0, 0, rn);
-    wide.copy_(wc.narrow(0, r0, rn));
+  for_each_widened_block(wc, [&](int64_t r0, const Tensor& wide) {
     Tensor part = torch::mm(xf, wide.t());
-    if (bf.defined()) part.add_(bf.narrow(0, r0, rn));
-    out.narrow(1, r0, rn).copy_(part);
-  }
+    if (bf.defined()) part.add_(bf.narrow(0, r0, wide.size(0)));
+    out.narrow(1, r0, wide.size(0)).copy_(part);
+  });
   return out.view(out_sizes);
 }
 
