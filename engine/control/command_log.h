@@ -31,6 +31,8 @@ class CommandLog {
   // Sets the set's first beat (the events log's origin). Before any wrap().
   void set_origin(Beats beat, sched::HostMicros at);
 
+  // `reply` wrapped so that answering it also logs the command (its source, arrival and
+  // answer). Thread-safe; allocates (control threads, never the scheduler).
   Reply wrap(const Command& c, std::string_view source, Reply reply);
 
  private:

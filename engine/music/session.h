@@ -58,7 +58,7 @@ Session load_session(const std::filesystem::path& file, const std::filesystem::p
 
 // The genre patterns a pattern folder offers (what a section's `pattern` may name): the stems of
 // its *.toml files, less the folder's shared files instruments.toml and transitions.toml, sorted.
-// Thread-safe; reads the folder (throws std::filesystem::filesystem_error).
+// Thread-safe; not realtime-safe (reads the folder; throws std::filesystem::filesystem_error).
 std::vector<std::string> pattern_names(const std::filesystem::path& patterns_dir);
 
 }  // namespace th::music

@@ -31,12 +31,12 @@ struct AttentionOutput {
 };
 
 // Whether fused_attention computes this input: float32 CPU tensors, no autograd, H a multiple
-// of KV. Thread-safe.
+// of KV. Thread-safe; realtime-safe.
 bool fused_attention_applies(const torch::Tensor& q, const torch::Tensor& k,
                              const torch::Tensor& v);
 
 // The attention of `in` (see the header comment). Uses torch's OpenMP thread count; the result
-// does not depend on it. Thread-safe; allocates.
+// does not depend on it. Thread-safe; not realtime-safe (allocates, runs a thread team).
 AttentionOutput fused_attention(const AttentionInput& in);
 
 }  // namespace th::model

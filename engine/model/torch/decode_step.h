@@ -26,7 +26,7 @@ namespace th::model {
 // nullptr when decode_step() computes this forward() call; otherwise why the general path must
 // (the first matching row of decode_step.cpp's kFallbacks table). Setting the environment
 // variable TH_DECODE_FAST_PATH=0 sends every call down the general path (tests compare the two).
-// Thread-safe.
+// Thread-safe; realtime-safe.
 const char* decode_fallback_reason(const ModelConfig& c, const Weights& w,
                                    const torch::Tensor& tokens, const Capture* capture,
                                    const KVCache* cache);
@@ -35,7 +35,7 @@ const char* decode_fallback_reason(const ModelConfig& c, const Weights& w,
 // appends to the cache, fills the capture's hidden / attn_entropy / mlp_act / mlp_sparsity when
 // asked (same shapes and dtypes as the general path), returns the logits [1, 1, vocab] (written
 // into capture->logits_into when defined). Throws c10::Error for a token outside the vocabulary.
-// Not thread-safe for a shared cache; allocates.
+// Not thread-safe for a shared cache; not realtime-safe (allocates).
 torch::Tensor decode_step(const ModelConfig& c, const ArchSpec& a, const Weights& w, int64_t token,
                           Capture* capture, KVCache& cache);
 

@@ -19,7 +19,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
 // out [M, N] = x [M, K] · w[N, K]ᵀ for float32 x and out (both contiguous), w float32 or BF16:
 // the product written in place (a BF16 w block by block, each block's columns straight into
 // out), for outputs too large to allocate twice (all of a big vocabulary's logits). No autograd.
-// Thread-safe (torch's pool); allocates only the widening buffer.
+// Thread-safe (torch's pool); not realtime-safe (allocates the widening buffer once per thread).
 void linear_out(torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& w);
 
 // Batched a [..., M, K] · b [..., K, N] → [..., M, N] in a's dtype. Thread-safe; allocates.

@@ -18,15 +18,15 @@ struct Rope {
 // The tables of absolute positions [start, start + len) for RoPE base `base` and scaling `s`:
 // slices of the cache's tables (`which`: 0 global, 1 local) when it has a cache and the tables
 // do not depend on the sequence length (LongRope), computed afresh otherwise. Not thread-safe
-// for a shared cache.
+// for a shared cache; not realtime-safe (allocates).
 Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
               torch::ScalarType dtype, KVCache* cache, int which);
 
-// −Σ p·ln p over the last dim (p clamped to [1e-12, 1]), float32. Thread-safe.
+// −Σ p·ln p over the last dim (p clamped to [1e-12, 1]), float32. Thread-safe; allocates.
 torch::Tensor entropy(const torch::Tensor& probs);
 
 // a [B, T, I] → [B, T] float32: per batch row, the fraction of units with |a| < 0.1·(population
-// std of that row's activations). Thread-safe.
+// std of that row's activations). Thread-safe; allocates.
 torch::Tensor sparsity(const torch::Tensor& a);
 
 }  // namespace th::model::detail
