@@ -64,7 +64,7 @@ inline std::filesystem::path model_variant(const std::filesystem::path& src,
 }
 
 // Sets an environment variable while alive, then unsets it (switches the engine reads, such as
-// TH_DECODE_FAST_PATH=0 or TH_FUSED_ATTENTION=0).
+// TH_DECODE_FAST_PATH=0 or TH_FUSED_KERNELS=0).
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }

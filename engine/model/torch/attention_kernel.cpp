@@ -73,13 +73,13 @@ void run_item(const AttentionInput& in, const Shape& s, const Item& it, const Op
               float* out, float* entropy, std::vector<float>& tile) {
   const int64_t g = it.h / (s.H / s.KV), rows = it.i1 - it.i0;
   const int64_t klo = keys_of(in, it.i0).lo, khi = keys_of(in, it.i1 - 1).hi, n = khi - klo;
-  tile.resize(static_cast<std::size_t>(rows * n));
+  tile.assign(static_cast<std::size_t>(rows * n), 0.0f);
   const float* qb = x.q + ((it.b * s.H + it.h) * s.T + it.i0) * s.hd;
   const float* kb = x.k + it.b * x.k_batch + g * x.k_head + klo * s.hd;
   const float* vb = x.v + it.b * x.v_batch + g * x.v_head + klo * s.hd;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n),
               static_cast<int>(s.hd), static_cast<float>(in.scaling), qb, static_cast<int>(s.hd),
-              kb, static_cast<int>(s.hd), 0.0f, tile.data(), static_cast<int>(n));
+              kb, static_cast<int>(s.hd), 1.0f, tile.data(), static_cast<int>(n));
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = it.i0 + r;
     const Keys ks = keys_of(in, i);

@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "model/torch/vector_math.h"
+
 namespace th::model {
 namespace {
 
@@ -74,12 +76,6 @@ __attribute__((target("avx2,fma"))) inline __m256 widen8(const float* p) {
   return _mm256_loadu_ps(p);
 }
 
-__attribute__((target("avx2,fma"))) float hsum(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
-}
-
 // The hardware prefetcher alone leaves a streaming GEMV at ~60 % of the read bandwidth here;
 // asking for the line 4 KB ahead of the stream brings it to ~95 % (measured on the 262144 × 640
 // lm_head, docs/benchmarks.md).
@@ -122,13 +118,9 @@ __attribute__((target("avx2,fma"))) void gemv_rows_avx2(const float* x, const W*
     if (k32 + 8 < k8) a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k32 + 8), widen8(r + k32 + 8), a1);
     if (k32 + 16 < k8)
       a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k32 + 16), widen8(r + k32 + 16), a2);
-    y[n] = row_tail(x, r, k8, k, hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))));
+    y[n] =
+        row_tail(x, r, k8, k, hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))));
   }
-}
-
-bool has_avx2_fma() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
 }
 
 // y[N] = W[N, K] · x[K], W bf16 row-major, x and y float32.
@@ -151,14 +143,23 @@ void for_each_widened_block(const Tensor& w, F&& fn) {
   }
 }
 
+// Zeroes n floats for an sgemm that then adds (beta = 1): OpenBLAS's beta = 0 clears C with a
+// scalar store per value (8 % of a pocket pass at T = 512), memset with vector stores.
+void zero(float* p, int64_t n) {
+  at::parallel_for(0, n, int64_t{1} << 20, [p](int64_t b, int64_t e) {
+    std::memset(p + b, 0, static_cast<std::size_t>(e - b) * sizeof(float));
+  });
+}
+
 // out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: one sgemm per widened
 // block, writing that block's columns of out in place.
 void widened_products(const Tensor& xf, const Tensor& w, float* out) {
   const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
+  zero(out, M * N);
   for_each_widened_block(w, [&](int64_t r0, const Tensor& wide) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M),
                 static_cast<int>(wide.size(0)), static_cast<int>(K), 1.0f, xf.data_ptr<float>(),
-                static_cast<int>(K), wide.data_ptr<float>(), static_cast<int>(K), 0.0f, out + r0,
+                static_cast<int>(K), wide.data_ptr<float>(), static_cast<int>(K), 1.0f, out + r0,
                 static_cast<int>(N));
   });
 }
@@ -194,22 +195,44 @@ Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
   return out.view(out_sizes);
 }
 
-template <typename T>
-float load_float(const T* p, int64_t i) {
-  if constexpr (std::is_same_v<T, float>)
-    return p[i];
-  else
-    return static_cast<float>(p[i]);
+// Σ x² of a row in double (a norm's only reduction: double keeps it independent of the order).
+double sum_of_squares(const float* x, int64_t b, int64_t e) {
+  double ss = 0;
+  for (int64_t i = b; i < e; ++i) ss += static_cast<double>(x[i]) * x[i];
+  return ss;
+}
+
+__attribute__((target("avx2,fma"))) double sum_of_squares_avx2(const float* x, int64_t n) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+  const int64_t n16 = n & ~int64_t{15};
+  for (int64_t i = 0; i < n16; i += 16) {
+    const __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(x + i)),
+                  v1 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)),
+                  v2 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)),
+                  v3 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 12));
+    a0 = _mm256_fmadd_pd(v0, v0, a0);
+    a1 = _mm256_fmadd_pd(v1, v1, a1);
+    a2 = _mm256_fmadd_pd(v2, v2, a2);
+    a3 = _mm256_fmadd_pd(v3, v3, a3);
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + sum_of_squares(x, n16, n);
 }
 
 template <typename T>
 void rms_rows(const T* x, const float* w, T* out, int64_t n, int64_t r0, int64_t r1, float eps,
               bool offset_one) {
+  if constexpr (std::is_same_v<T, float>) {
+    for (int64_t r = r0; r < r1; ++r)
+      rms_norm_row(x + r * n, w, out + r * n, n, eps, offset_one, false);
+    return;
+  }
   std::vector<float> row(static_cast<std::size_t>(n)), normed(row.size());
   for (int64_t r = r0; r < r1; ++r) {
     const T* xr = x + r * n;
-    for (int64_t i = 0; i < n; ++i) row[i] = load_float(xr, i);
-    rms_norm_row(row.data(), w, normed.data(), n, eps, offset_one, std::is_same_v<T, at::BFloat16>);
+    for (int64_t i = 0; i < n; ++i) row[i] = static_cast<float>(xr[i]);
+    rms_norm_row(row.data(), w, normed.data(), n, eps, offset_one, true);
     T* o = out + r * n;
     for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(normed[i]);  // exact: already rounded
   }
@@ -233,11 +256,17 @@ void gemv_rows(const float* x, const float* w, int64_t k, int64_t n0, int64_t n1
 
 void rms_norm_row(const float* x, const float* w, float* out, int64_t n, float eps, bool offset_one,
                   bool round_to_bf16) {
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const double ss = has_avx2_fma() ? sum_of_squares_avx2(x, n) : sum_of_squares(x, 0, n);
   const float mean = static_cast<float>(ss / static_cast<double>(n));
   const float inv = 1.0f / std::sqrt(mean + eps);
-  auto rnd = [round_to_bf16](float v) { return round_to_bf16 ? round_bf16(v) : v; };
+  if (!round_to_bf16) {  // the common case as plain loops the compiler vectorizes
+    if (offset_one)
+      for (int64_t i = 0; i < n; ++i) out[i] = (x[i] * inv) * (1.0f + w[i]);
+    else
+      for (int64_t i = 0; i < n; ++i) out[i] = w[i] * (x[i] * inv);
+    return;
+  }
+  auto rnd = [](float v) { return round_bf16(v); };
   for (int64_t i = 0; i < n; ++i) {
     const float normed = x[i] * inv;
     out[i] = offset_one ? rnd(normed * (1.0f + w[i])) : rnd(w[i] * rnd(normed));

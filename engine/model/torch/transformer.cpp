@@ -14,6 +14,7 @@
 #include "model/torch/attention_kernel.h"
 #include "model/torch/decode_step.h"
 #include "model/torch/kernels.h"
+#include "model/torch/mlp_kernel.h"
 #include "model/torch/transformer_detail.h"
 
 namespace th::model {
@@ -187,7 +188,7 @@ struct LayerContext {
   const Rope* rope;
   const Tensor* mask;             // [T, keys] true where blocked
   std::optional<int64_t> window;  // the mask's sliding window, if any
-  bool fused_attention;           // attention_kernel.h where it applies (TH_FUSED_ATTENTION≠0)
+  bool fused;  // attention_kernel.h, mlp_kernel.h where they apply (TH_FUSED_KERNELS≠0)
   Capture* capture;
   KVCache* cache;
   int layer;
@@ -225,7 +226,7 @@ Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& 
   }
   const int64_t S = k.size(2), rep = H / KV;
   const double scaling = std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5);
-  if (ctx.fused_attention && !(ctx.capture && ctx.capture->want_attn_probs) &&
+  if (ctx.fused && !(ctx.capture && ctx.capture->want_attn_probs) &&
       fused_attention_applies(q, k, v)) {
     const bool ent = ctx.capture && ctx.capture->want_attn_entropy;
     AttentionOutput r =
@@ -266,10 +267,16 @@ Tensor sparsity(const Tensor& a) {
 }
 
 Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
-  Tensor a = activate(model::linear(x, lw.gate), ctx.act) * model::linear(x, lw.up);
+  Tensor a = model::linear(x, lw.gate);
+  const Tensor up = model::linear(x, lw.up);
+  const bool fused = ctx.fused && mlp_kernels_apply(a, up);
+  if (fused)
+    gated_activation(a, up, ctx.act);
+  else
+    a = activate(a, ctx.act) * up;
   if (ctx.capture && ctx.capture->want_mlp_act) ctx.capture->mlp_act.push_back(a.detach());
   if (ctx.capture && ctx.capture->want_mlp_sparsity)
-    ctx.capture->mlp_sparsity.push_back(sparsity(a.detach()));
+    ctx.capture->mlp_sparsity.push_back(fused ? sparsity_f32(a) : sparsity(a.detach()));
   return model::linear(a, lw.down);
 }
 
@@ -367,8 +374,8 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   const Tensor local_mask =
       c.sliding_window ? blocked(start, T, start + T, c.sliding_window) : global_mask;
   const Activation act = resolve_activation(c, a);
-  // TH_FUSED_ATTENTION=0 keeps every layer on the general path (tests compare the two).
-  const char* fused_env = std::getenv("TH_FUSED_ATTENTION");
+  // TH_FUSED_KERNELS=0 keeps every layer on torch's operations (tests compare the two).
+  const char* fused_env = std::getenv("TH_FUSED_KERNELS");
   const bool fused = !(fused_env && std::string_view(fused_env) == "0");
   const bool want_hidden = capture && capture->want_hidden;
   for (std::size_t l = 0; l < w.layers.size(); ++l) {

@@ -1,0 +1,27 @@
+// INTERNAL to engine/model/torch (torch types): the MLP's element-wise work in float32 without
+// autograd, as single loops instead of chains of torch operations (each a pass over the [T, I]
+// activations and a dispatch): the gated activation, and the sparsity capture. The forward pass
+// uses them where mlp_kernels_apply(); elsewhere (bfloat16, whose every operation rounds, and
+// training) it keeps the torch operations. Include only from engine/model/torch/*.cpp.
+#pragma once
+
+#include <torch/types.h>
+
+#include "model/architecture.h"
+
+namespace th::model {
+
+// True for float32 CPU contiguous tensors of one shape outside grad mode. Thread-safe.
+bool mlp_kernels_apply(const torch::Tensor& gate, const torch::Tensor& up);
+
+// gate ← act(gate) ⊙ up in place: tanh-GELU as x / (1 + e^(−2·inner)), which equals torch's
+// 0.5·x·(1 + tanh(inner)) without its cancellation for x ≪ 0, and SiLU as x / (1 + e^(−x)).
+// Thread-safe (torch's pool); not realtime-safe.
+void gated_activation(torch::Tensor& gate, const torch::Tensor& up, Activation act);
+
+// detail::sparsity for a float32 contiguous [B, T, I]: per batch row the population std of all
+// its values (per-row moments in double, merged), then per token the fraction of |a| < 0.1·std.
+// Thread-safe (torch's pool); allocates.
+torch::Tensor sparsity_f32(const torch::Tensor& a);
+
+}  // namespace th::model
