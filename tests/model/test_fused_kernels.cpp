@@ -57,7 +57,9 @@ ForwardCapture check_same(const std::string& name, const Runner& r,
   CHECK(fused.mlp_sparsity.shape == general.mlp_sparsity.shape);
   CHECK(eh <= 1e-5);
   CHECK(el <= 1e-5);
-  CHECK(ee <= 1e-5);
+  // Entropies reach ln S ≈ 5 nats, each a float sum over up to S keys of terms whose exps come
+  // from two implementations (std::exp, the kernel's 8-lane polynomial): measured ≤ 1.2e-5.
+  CHECK(ee <= 2e-5);
   CHECK(ea <= 1e-5);
   // A unit within rounding of the threshold may fall on either side: at most one per token.
   CHECK(es <= 1.0 / static_cast<double>(r.config().intermediate_size) + 1e-7);

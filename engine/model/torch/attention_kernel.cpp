@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "model/torch/vector_math.h"
+
 namespace th::model {
 namespace {
 
@@ -37,10 +39,60 @@ Keys keys_of(const AttentionInput& in, int64_t i) {
   return {in.window ? std::max<int64_t>(0, p - *in.window + 1) : 0, p + 1};
 }
 
+// Softmax of row[0, n) in place, returning its entropy. With gap_j = m − s_j ≥ 0 (m the row's
+// largest score), e_j = exp(−gap_j) and Z = Σ e_j: −Σ p_j ln p_j = ln Z + Σ e_j·gap_j / Z, a sum
+// of non-negative terms (no cancellation), one exp per key and one log per row.
+float softmax_span_scalar(float* row, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) m = std::max(m, row[j]);
+  float z = 0, weighted_gap = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const float gap = m - row[j], e = std::exp(-gap);
+    z += e;
+    weighted_gap += e * gap;
+    row[j] = e;
+  }
+  const float inv = 1.0f / z;
+  for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+  return std::log(z) + weighted_gap * inv;
+}
+
+// e = exp(−gap), gap = m − x, for the lanes in `keep` of p[0, 8): e stored over x, added to z,
+// e·gap added to wg.
+__attribute__((target("avx2,fma"))) inline void exp_gaps(float* p, __m256 m, __m256 keep, __m256& z,
+                                                         __m256& wg) {
+  const __m256i k = _mm256_castps_si256(keep);
+  const __m256 gap = _mm256_and_ps(_mm256_sub_ps(m, _mm256_maskload_ps(p, k)), keep);
+  const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_setzero_ps(), gap)), keep);
+  z = _mm256_add_ps(z, e);
+  wg = _mm256_fmadd_ps(e, gap, wg);
+  _mm256_maskstore_ps(p, k, e);
+}
+
+// The same over 8 lanes (exp8), the last partial block masked.
+__attribute__((target("avx2,fma"))) float softmax_span_avx2(float* row, int64_t n) {
+  const int64_t n8 = n & ~int64_t{7};
+  const __m256i tail = _mm256_castps_si256(first_lanes(n - n8));
+  const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 mv = neg_inf;
+  for (int64_t j = 0; j < n8; j += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(row + j));
+  mv = _mm256_max_ps(
+      mv, _mm256_blendv_ps(neg_inf, _mm256_maskload_ps(row + n8, tail), _mm256_castsi256_ps(tail)));
+  const __m256 m = _mm256_set1_ps(hmax8(mv));
+  __m256 z = _mm256_setzero_ps(), wg = z;
+  const __m256 all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  for (int64_t j = 0; j < n8; j += 8) exp_gaps(row + j, m, all, z, wg);
+  exp_gaps(row + n8, m, _mm256_castsi256_ps(tail), z, wg);
+  const float zs = hsum8(z), inv = 1.0f / zs;
+  const __m256 iv = _mm256_set1_ps(inv);
+  for (int64_t j = 0; j < n8; j += 8)
+    _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), iv));
+  _mm256_maskstore_ps(row + n8, tail, _mm256_mul_ps(_mm256_maskload_ps(row + n8, tail), iv));
+  return std::log(zs) + hsum8(wg) * inv;
+}
+
 // Masks, softcaps and softmaxes one row of the tile in place (masked lanes become 0) and returns
-// its entropy. With gap_j = m − s_j ≥ 0 (m the row's largest score), e_j = exp(−gap_j) and
-// Z = Σ e_j: −Σ p_j ln p_j = ln Z + Σ e_j·gap_j / Z, a sum of non-negative terms (no
-// cancellation), one exp per key and one log per row.
+// its entropy.
 float softmax_row(float* row, int64_t n, int64_t lo, int64_t hi, std::optional<double> softcap) {
   std::fill(row, row + lo, 0.0f);
   std::fill(row + hi, row + n, 0.0f);
@@ -48,18 +100,8 @@ float softmax_row(float* row, int64_t n, int64_t lo, int64_t hi, std::optional<d
     const float cap = static_cast<float>(*softcap);
     for (int64_t j = lo; j < hi; ++j) row[j] = std::tanh(row[j] / cap) * cap;
   }
-  float m = -std::numeric_limits<float>::infinity();
-  for (int64_t j = lo; j < hi; ++j) m = std::max(m, row[j]);
-  float z = 0, weighted_gap = 0;
-  for (int64_t j = lo; j < hi; ++j) {
-    const float gap = m - row[j], e = std::exp(-gap);
-    z += e;
-    weighted_gap += e * gap;
-    row[j] = e;
-  }
-  const float inv = 1.0f / z;
-  for (int64_t j = lo; j < hi; ++j) row[j] *= inv;
-  return std::log(z) + weighted_gap * inv;
+  return has_avx2_fma() ? softmax_span_avx2(row + lo, hi - lo)
+                        : softmax_span_scalar(row + lo, hi - lo);
 }
 
 // The inputs as raw rows: q [B, H, T, hd] contiguous; k and v with contiguous rows, their
