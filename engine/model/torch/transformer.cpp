@@ -15,6 +15,7 @@
 #include "model/torch/decode_step.h"
 #include "model/torch/kernels.h"
 #include "model/torch/mlp_kernel.h"
+#include "model/torch/rope_kernel.h"
 #include "model/torch/transformer_detail.h"
 
 namespace th::model {
@@ -188,7 +189,7 @@ struct LayerContext {
   const Rope* rope;
   const Tensor* mask;             // [T, keys] true where blocked
   std::optional<int64_t> window;  // the mask's sliding window, if any
-  bool fused;  // attention_kernel.h, mlp_kernel.h where they apply (TH_FUSED_KERNELS≠0)
+  bool fused;  // attention, MLP and RoPE kernels where they apply (TH_FUSED_KERNELS≠0)
   Capture* capture;
   KVCache* cache;
   int layer;
@@ -213,13 +214,22 @@ Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& 
   const auto& c = ctx.c;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads,
                 hd = c.head_dim;
-  Tensor q = linear(x, lw.q, lw.q_bias).view({B, T, H, hd}).transpose(1, 2);
-  Tensor k = linear(x, lw.k, lw.k_bias).view({B, T, KV, hd}).transpose(1, 2);
+  Tensor q = linear(x, lw.q, lw.q_bias), k = linear(x, lw.k, lw.k_bias);
   Tensor v = linear(x, lw.v, lw.v_bias).view({B, T, KV, hd}).transpose(1, 2);
-  if (lw.q_norm.defined()) q = rms_norm(q, lw.q_norm, c.rms_norm_eps, ctx.a.norm_offset_one);
-  if (lw.k_norm.defined()) k = rms_norm(k, lw.k_norm, c.rms_norm_eps, ctx.a.norm_offset_one);
-  q = apply_rope(q, *ctx.rope);
-  k = apply_rope(k, *ctx.rope);
+  const Rope& rope = *ctx.rope;
+  if (ctx.fused && rope_kernel_applies(q, rope.cos, rope.sin) &&
+      rope_kernel_applies(k, rope.cos, rope.sin)) {
+    const auto eps = static_cast<float>(c.rms_norm_eps);
+    q = rope_heads(q, H, hd, lw.q_norm, eps, ctx.a.norm_offset_one, rope.cos, rope.sin);
+    k = rope_heads(k, KV, hd, lw.k_norm, eps, ctx.a.norm_offset_one, rope.cos, rope.sin);
+  } else {
+    q = q.view({B, T, H, hd}).transpose(1, 2);
+    k = k.view({B, T, KV, hd}).transpose(1, 2);
+    if (lw.q_norm.defined()) q = rms_norm(q, lw.q_norm, c.rms_norm_eps, ctx.a.norm_offset_one);
+    if (lw.k_norm.defined()) k = rms_norm(k, lw.k_norm, c.rms_norm_eps, ctx.a.norm_offset_one);
+    q = apply_rope(q, rope);
+    k = apply_rope(k, rope);
+  }
   if (ctx.cache) {
     k = append_to_cache(ctx.cache->k[ctx.layer], k, ctx.start);
     v = append_to_cache(ctx.cache->v[ctx.layer], v, ctx.start);
