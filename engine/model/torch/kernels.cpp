@@ -129,6 +129,26 @@ void gemv_bf16(const float* x, const uint16_t* w, int64_t k, int64_t n, float* y
   at::parallel_for(0, n, grain, [&](int64_t b, int64_t e) { gemv_rows(x, w, k, b, e, y); });
 }
 
+__attribute__((target("avx2,fma"))) void widen_avx2(const uint16_t* src, float* dst, int64_t n) {
+  const int64_t n8 = n & ~int64_t{7};
+  for (int64_t i = 0; i < n8; i += 8) _mm256_storeu_ps(dst + i, widen8(src + i));
+  for (int64_t i = n8; i < n; ++i) dst[i] = bf16_to_float(src[i]);
+}
+
+// dst[i] = src[i] widened (exact), split among torch's threads only when large: a layer's
+// matrix takes microseconds, where torch's copy_ paid a dispatch and, past 32K values, a
+// thread wake-up per product.
+void widen(const uint16_t* src, float* dst, int64_t n) {
+  const bool avx2 = has_avx2_fma();
+  at::parallel_for(0, n, int64_t{1} << 20, [&](int64_t b, int64_t e) {
+    if (avx2) {
+      widen_avx2(src + b, dst + b, e - b);
+      return;
+    }
+    for (int64_t i = b; i < e; ++i) dst[i] = bf16_to_float(src[i]);
+  });
+}
+
 // fn(r0, wide) for each block of BF16 w's rows [r0, r0 + wide.size(0)), widened to float32 in
 // `wide` (this thread's scratch, reused by the next block).
 template <typename F>
@@ -136,9 +156,10 @@ void for_each_widened_block(const Tensor& w, F&& fn) {
   const int64_t K = w.size(1), N = w.size(0);
   const int64_t rows = std::clamp<int64_t>(kBlockElements / K, 1, N);
   Tensor wbuf = torch::from_blob(widen_scratch(rows * K), {rows, K}, torch::kFloat32);
+  const auto* src = reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
   for (int64_t r0 = 0; r0 < N; r0 += rows) {
     Tensor wide = wbuf.narrow(0, 0, std::min(rows, N - r0));
-    wide.copy_(w.narrow(0, r0, wide.size(0)));
+    widen(src + r0 * K, wide.data_ptr<float>(), wide.numel());
     fn(r0, wide);
   }
 }
