@@ -174,14 +174,19 @@ void zero(float* p, int64_t n) {
 
 // out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: one sgemm per widened
 // block, writing that block's columns of out in place.
+// out[M, n] (row stride ldo) += x[M, K] · w[n, K]ᵀ, all float32 row-major.
+void add_product(int64_t M, int64_t n, int64_t K, const float* x, const float* w, float* out,
+                 int64_t ldo) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M), static_cast<int>(n),
+              static_cast<int>(K), 1.0f, x, static_cast<int>(K), w, static_cast<int>(K), 1.0f, out,
+              static_cast<int>(ldo));
+}
+
 void widened_products(const Tensor& xf, const Tensor& w, float* out) {
   const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
   zero(out, M * N);
   for_each_widened_block(w, [&](int64_t r0, const Tensor& wide) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M),
-                static_cast<int>(wide.size(0)), static_cast<int>(K), 1.0f, xf.data_ptr<float>(),
-                static_cast<int>(K), wide.data_ptr<float>(), static_cast<int>(K), 1.0f, out + r0,
-                static_cast<int>(N));
+    add_product(M, wide.size(0), K, xf.data_ptr<float>(), wide.data_ptr<float>(), out + r0, N);
   });
 }
 
@@ -315,6 +320,39 @@ Tensor rms_norm_rows(const Tensor& x, const Tensor& w, double eps, bool offset_o
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (bf16_fast_path(x, w)) return linear_bf16(x, w, b);
   return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
+}
+
+bool stackable(const Tensor& x, std::initializer_list<const Tensor*> ws) {
+  if (x.scalar_type() != torch::kFloat32 || at::GradMode::is_enabled() || x.dim() < 2) return false;
+  const int64_t K = x.size(-1);
+  int64_t n = 0;
+  for (const Tensor* w : ws) {
+    if (!bf16_fast_path(x, *w) || w->dim() != 2 || w->size(1) != K) return false;
+    n += w->size(0);
+  }
+  return x.numel() / std::max<int64_t>(K, 1) > 2 && n * K <= kBlockElements;
+}
+
+Tensor linear_stacked(const Tensor& x, std::initializer_list<const Tensor*> ws) {
+  const int64_t K = x.size(-1);
+  const Tensor xf = x.reshape({-1, K}).contiguous();
+  const int64_t M = xf.size(0);
+  int64_t N = 0;
+  for (const Tensor* w : ws) N += w->size(0);
+  float* wide = widen_scratch(N * K);
+  int64_t row = 0;
+  for (const Tensor* w : ws) {
+    const Tensor wc = w->contiguous();
+    widen(reinterpret_cast<const uint16_t*>(wc.data_ptr<at::BFloat16>()), wide + row * K,
+          wc.numel());
+    row += wc.size(0);
+  }
+  auto sizes = x.sizes().vec();
+  sizes.back() = N;
+  Tensor out = torch::empty(sizes, xf.options());
+  zero(out.data_ptr<float>(), M * N);
+  add_product(M, N, K, xf.data_ptr<float>(), wide, out.data_ptr<float>(), N);
+  return out;
 }
 
 void linear_out(Tensor& out, const Tensor& x, const Tensor& w) {

@@ -10,11 +10,31 @@
 #include <c10/util/BFloat16.h>
 #include <torch/types.h>
 
+#include <initializer_list>
+
 namespace th::model {
 
 // x [..., K] · w[N, K]ᵀ (+ b[N]) → [..., N] in x's dtype. w may be BF16 under float32 x (its
 // values widened exactly). Thread-safe (torch's pool); allocates.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
+
+// A float32 CPU [B, T, n] tensor whose rows (the last dim) are contiguous and evenly spaced —
+// contiguous, or a column slice of linear_stacked's output — so kernels can walk it as B·T rows
+// with one stride (t.stride(1)). Thread-safe.
+inline bool f32_even_rows(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat32 && t.device().is_cpu() && t.dim() == 3 &&
+         t.stride(2) == 1 && t.stride(1) >= t.size(2) && t.stride(0) == t.size(1) * t.stride(1);
+}
+
+// Whether linear_stacked computes x · [ws…]ᵀ: float32 x of more than two rows, BF16 weights
+// of x's width whose widened values fit one block (16 MB), no grad. Thread-safe.
+bool stackable(const torch::Tensor& x, std::initializer_list<const torch::Tensor*> ws);
+
+// x [..., K] · [w0; w1; …]ᵀ → [..., ΣN] float32, for weights that read the same input (q|k|v,
+// gate|up): widened side by side and multiplied in one sgemm, which packs x once, instead of
+// one product each. Requires stackable(x, ws). Thread-safe (torch's pool); allocates.
+torch::Tensor linear_stacked(const torch::Tensor& x,
+                             std::initializer_list<const torch::Tensor*> ws);
 
 // out [M, N] = x [M, K] · w[N, K]ᵀ for float32 x and out (both contiguous), w float32 or BF16:
 // the product written in place (a BF16 w block by block, each block's columns straight into

@@ -6,6 +6,7 @@
 #include <numbers>
 #include <vector>
 
+#include "model/torch/kernels.h"
 #include "model/torch/vector_math.h"
 
 namespace th::model {
@@ -23,8 +24,8 @@ float gated_scalar(float g, float u, Activation act) {
   return g / (1.0f + std::exp(-z)) * u;
 }
 
-__attribute__((target("avx2,fma"))) void gated_avx2(float* g, const float* u, int64_t n,
-                                                    Activation act) {
+__attribute__((target("avx2,fma"))) void gated_avx2(const float* g, const float* u, float* out,
+                                                    int64_t n, Activation act) {
   const __m256 one = _mm256_set1_ps(1.0f), kappa = _mm256_set1_ps(kKappa),
                two_beta = _mm256_set1_ps(2.0f * kBeta), sign = _mm256_set1_ps(-0.0f);
   const int64_t n8 = n & ~int64_t{7};
@@ -37,9 +38,9 @@ __attribute__((target("avx2,fma"))) void gated_avx2(float* g, const float* u, in
     }
     const __m256 e = exp8(_mm256_xor_ps(z, sign));
     const __m256 a = _mm256_div_ps(x, _mm256_add_ps(one, e));
-    _mm256_storeu_ps(g + i, _mm256_mul_ps(a, _mm256_loadu_ps(u + i)));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(a, _mm256_loadu_ps(u + i)));
   }
-  for (int64_t i = n8; i < n; ++i) g[i] = gated_scalar(g[i], u[i], act);
+  for (int64_t i = n8; i < n; ++i) out[i] = gated_scalar(g[i], u[i], act);
 }
 
 // Σ (x − k) and Σ (x − k)² over a row in double, k its first value (a shift that keeps the
@@ -101,23 +102,28 @@ __attribute__((target("avx2,fma"))) int64_t count_below_avx2(const float* x, int
 }  // namespace
 
 bool mlp_kernels_apply(const Tensor& gate, const Tensor& up) {
-  const auto ok = [](const Tensor& t) {
-    return t.scalar_type() == torch::kFloat32 && t.device().is_cpu() && t.is_contiguous();
-  };
-  return ok(gate) && ok(up) && gate.sizes() == up.sizes() && !at::GradMode::is_enabled();
+  return f32_even_rows(gate) && f32_even_rows(up) && gate.sizes() == up.sizes() &&
+         gate.strides() == up.strides() && !at::GradMode::is_enabled();
 }
 
-void gated_activation(Tensor& gate, const Tensor& up, Activation act) {
-  float* g = gate.data_ptr<float>();
-  const float* u = up.data_ptr<float>();
+Tensor gated_activation(const Tensor& gate, const Tensor& up, Activation act) {
+  const int64_t I = gate.size(2), ld = gate.stride(1);
+  Tensor out = torch::empty(gate.sizes(), gate.options());
+  const float *g = gate.data_ptr<float>(), *u = up.data_ptr<float>();
+  float* o = out.data_ptr<float>();
   const bool avx2 = has_avx2_fma();
-  at::parallel_for(0, gate.numel(), int64_t{1} << 14, [&](int64_t b, int64_t e) {
-    if (avx2) {
-      gated_avx2(g + b, u + b, e - b, act);
-      return;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(I, 1));
+  at::parallel_for(0, gate.size(0) * gate.size(1), grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      if (avx2) {
+        gated_avx2(g + r * ld, u + r * ld, o + r * I, I, act);
+        continue;
+      }
+      for (int64_t i = 0; i < I; ++i)
+        o[r * I + i] = gated_scalar(g[r * ld + i], u[r * ld + i], act);
     }
-    for (int64_t i = b; i < e; ++i) g[i] = gated_scalar(g[i], u[i], act);
   });
+  return out;
 }
 
 Tensor sparsity_f32(const Tensor& a) {

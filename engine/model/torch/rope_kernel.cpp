@@ -15,9 +15,8 @@ bool rope_kernel_applies(const Tensor& x, const Tensor& cos, const Tensor& sin) 
   const auto f32 = [](const Tensor& t) {
     return t.scalar_type() == torch::kFloat32 && t.device().is_cpu() && t.is_contiguous();
   };
-  return f32(x) && f32(cos) && f32(sin) && x.dim() == 3 && cos.dim() == 2 &&
-         cos.sizes() == sin.sizes() && cos.size(0) == x.size(1) && cos.size(1) % 2 == 0 &&
-         !at::GradMode::is_enabled();
+  return f32_even_rows(x) && f32(cos) && f32(sin) && cos.dim() == 2 && cos.sizes() == sin.sizes() &&
+         cos.size(0) == x.size(1) && cos.size(1) % 2 == 0 && !at::GradMode::is_enabled();
 }
 
 Tensor rope_heads(const Tensor& x, int64_t n, int64_t hd, const Tensor& norm, float eps,
@@ -25,6 +24,7 @@ Tensor rope_heads(const Tensor& x, int64_t n, int64_t hd, const Tensor& norm, fl
   const int64_t B = x.size(0), T = x.size(1), rd = cos.size(1), half = rd / 2;
   Tensor out = torch::empty({B, n, T, hd}, x.options());
   const float* in = x.data_ptr<float>();
+  const int64_t ld = x.stride(1);
   float* o = out.data_ptr<float>();
   const float *cs = cos.data_ptr<float>(), *sn = sin.data_ptr<float>();
   const float* w = norm.defined() ? norm.data_ptr<float>() : nullptr;
@@ -36,7 +36,7 @@ Tensor rope_heads(const Tensor& x, int64_t n, int64_t hd, const Tensor& norm, fl
       const int64_t b = i / T, t = i % T;
       const float *c = cs + t * rd, *s = sn + t * rd;
       for (int64_t h = 0; h < n; ++h) {
-        const float* src = in + i * n * hd + h * hd;
+        const float* src = in + i * ld + h * hd;
         if (w) {
           rms_norm_row(src, w, normed.data(), hd, eps, offset_one, false);
           src = normed.data();

@@ -9,8 +9,8 @@
 
 namespace th::model {
 
-// x [B, T, n·hd] float32 contiguous, cos/sin [T, rd] float32 contiguous (rd ≤ hd, even), no grad.
-// Thread-safe.
+// x [B, T, n·hd] float32 with evenly spaced rows (f32_even_rows), cos/sin [T, rd] float32
+// contiguous (rd ≤ hd, even), no grad. Thread-safe.
 bool rope_kernel_applies(const torch::Tensor& x, const torch::Tensor& cos,
                          const torch::Tensor& sin);
 

@@ -214,8 +214,20 @@ Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& 
   const auto& c = ctx.c;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads,
                 hd = c.head_dim;
-  Tensor q = linear(x, lw.q, lw.q_bias), k = linear(x, lw.k, lw.k_bias);
-  Tensor v = linear(x, lw.v, lw.v_bias).view({B, T, KV, hd}).transpose(1, 2);
+  Tensor q, k, v;
+  if (ctx.fused && stackable(x, {&lw.q, &lw.k, &lw.v})) {
+    const Tensor qkv = linear_stacked(x, {&lw.q, &lw.k, &lw.v});
+    q = qkv.narrow(-1, 0, H * hd);
+    k = qkv.narrow(-1, H * hd, KV * hd);
+    v = qkv.narrow(-1, (H + KV) * hd, KV * hd);
+    for (auto [part, bias] : {std::pair{&q, &lw.q_bias}, {&k, &lw.k_bias}, {&v, &lw.v_bias}})
+      if (bias->defined()) part->add_(*bias);
+  } else {
+    q = linear(x, lw.q, lw.q_bias);
+    k = linear(x, lw.k, lw.k_bias);
+    v = linear(x, lw.v, lw.v_bias);
+  }
+  v = v.view({B, T, KV, hd}).transpose(1, 2);
   const Rope& rope = *ctx.rope;
   if (ctx.fused && rope_kernel_applies(q, rope.cos, rope.sin) &&
       rope_kernel_applies(k, rope.cos, rope.sin)) {
@@ -277,13 +289,17 @@ Tensor sparsity(const Tensor& a) {
 }
 
 Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
-  Tensor a = model::linear(x, lw.gate);
-  const Tensor up = model::linear(x, lw.up);
-  const bool fused = ctx.fused && mlp_kernels_apply(a, up);
-  if (fused)
-    gated_activation(a, up, ctx.act);
-  else
-    a = activate(a, ctx.act) * up;
+  Tensor gate, up;
+  if (ctx.fused && stackable(x, {&lw.gate, &lw.up})) {
+    const Tensor gate_up = linear_stacked(x, {&lw.gate, &lw.up});
+    gate = gate_up.narrow(-1, 0, lw.gate.size(0));
+    up = gate_up.narrow(-1, lw.gate.size(0), lw.up.size(0));
+  } else {
+    gate = model::linear(x, lw.gate);
+    up = model::linear(x, lw.up);
+  }
+  const bool fused = ctx.fused && mlp_kernels_apply(gate, up);
+  const Tensor a = fused ? gated_activation(gate, up, ctx.act) : activate(gate, ctx.act) * up;
   if (ctx.capture && ctx.capture->want_mlp_act) ctx.capture->mlp_act.push_back(a.detach());
   if (ctx.capture && ctx.capture->want_mlp_sparsity)
     ctx.capture->mlp_sparsity.push_back(fused ? sparsity_f32(a) : sparsity(a.detach()));
