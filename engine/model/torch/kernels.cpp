@@ -306,7 +306,7 @@ Tensor rms_norm_rows(const Tensor& x, const Tensor& w, double eps, bool offset_o
   const int64_t n = xc.size(-1), rows = xc.numel() / std::max<int64_t>(n, 1);
   const float* wp = wf.data_ptr<float>();
   const float e = static_cast<float>(eps);
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(n, 1));
+  const int64_t grain = row_grain(n);
   at::parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
     if (xc.scalar_type() == torch::kBFloat16)
       rms_rows(xc.data_ptr<at::BFloat16>(), wp, out.data_ptr<at::BFloat16>(), n, r0, r1, e,

@@ -10,6 +10,7 @@
 #include <c10/util/BFloat16.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <initializer_list>
 
 namespace th::model {
@@ -17,6 +18,13 @@ namespace th::model {
 // x [..., K] · w[N, K]ᵀ (+ b[N]) → [..., N] in x's dtype. w may be BF16 under float32 x (its
 // values widened exactly). Thread-safe (torch's pool); allocates.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
+
+// Rows per task for an element-wise pass over rows of n values: split among torch's threads only
+// past 64K values in all, because below that, waking the other thread (a futex under
+// OMP_WAIT_POLICY=passive) costs more than the pass (the pocket model at T = 64). Thread-safe.
+inline int64_t row_grain(int64_t n) {
+  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(n, 1));
+}
 
 // A float32 CPU [B, T, n] tensor whose rows (the last dim) are contiguous and evenly spaced —
 // contiguous, or a column slice of linear_stacked's output — so kernels can walk it as B·T rows

@@ -112,7 +112,7 @@ Tensor gated_activation(const Tensor& gate, const Tensor& up, Activation act) {
   const float *g = gate.data_ptr<float>(), *u = up.data_ptr<float>();
   float* o = out.data_ptr<float>();
   const bool avx2 = has_avx2_fma();
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(I, 1));
+  const int64_t grain = row_grain(I);
   at::parallel_for(0, gate.size(0) * gate.size(1), grain, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       if (avx2) {
@@ -130,7 +130,7 @@ Tensor sparsity_f32(const Tensor& a) {
   const int64_t B = a.size(0), T = a.size(1), I = a.size(2);
   Tensor out = torch::empty({B, T}, torch::kFloat32);
   const bool avx2 = has_avx2_fma();
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(I, 1));
+  const int64_t grain = row_grain(I);
   std::vector<Moments> rows(static_cast<std::size_t>(T));
   for (int64_t b = 0; b < B; ++b) {
     const float* base = a.data_ptr<float>() + b * T * I;

@@ -29,7 +29,7 @@ Tensor rope_heads(const Tensor& x, int64_t n, int64_t hd, const Tensor& norm, fl
   const float *cs = cos.data_ptr<float>(), *sn = sin.data_ptr<float>();
   const float* w = norm.defined() ? norm.data_ptr<float>() : nullptr;
   // One item per (batch, token); small passes stay on the calling thread.
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(n * hd, 1));
+  const int64_t grain = row_grain(n * hd);
   at::parallel_for(0, B * T, grain, [&](int64_t i0, int64_t i1) {
     std::vector<float> normed(static_cast<std::size_t>(hd));
     for (int64_t i = i0; i < i1; ++i) {
