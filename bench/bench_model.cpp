@@ -5,6 +5,7 @@
 //                                              Runner::forward with full capture, tokens/s;
 //                                              logits of every position or (default) the last
 //   bench_model decode DIR DTYPE NEW           generate with the KV cache, tokens/s
+//   bench_model bandwidth                      the read probes alone (paired with each decode)
 // Each prints one line of key=value pairs with the process's peak RSS. Warm-up passes are
 // never timed: forward runs one over min(T, 64) tokens first, decode times tokens 2..NEW.
 // Without arguments it runs the probe (so `make bench` running every executable bare works).
@@ -100,6 +101,25 @@ double read_bandwidth_gbs(const std::vector<uint32_t>& buf,
   return best;
 }
 
+// Both read probes over a fresh 1 GiB buffer, GB/s.
+struct ReadRates {
+  double scalar, avx2;
+};
+
+ReadRates read_rates() {
+  std::vector<uint32_t> buf((std::size_t{1} << 30) / sizeof(uint32_t));
+  for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint32_t>(i);
+  return {read_bandwidth_gbs(buf, sum_scalar),
+          __builtin_cpu_supports("avx2") ? read_bandwidth_gbs(buf, sum_avx2) : 0.0};
+}
+
+// The read probes alone: what decoding is compared with, run right before and after each decode.
+int bandwidth() {
+  const ReadRates r = read_rates();
+  std::printf("case=bandwidth read_gbs=%.2f read_avx2_gbs=%.2f\n", r.scalar, r.avx2);
+  return 0;
+}
+
 int probe() {
   using th::model::MatmulPath;
   const int64_t n = 1024;
@@ -108,14 +128,11 @@ int probe() {
       th::model::matmul_gflops(n, n, n, ComputeDType::BFloat16, MatmulPath::Torch, 1);
   const double bf16_rt =
       th::model::matmul_gflops(n, n, n, ComputeDType::BFloat16, MatmulPath::Runtime, 5);
-  std::vector<uint32_t> buf((std::size_t{1} << 30) / sizeof(uint32_t));
-  for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint32_t>(i);
-  const double bw = read_bandwidth_gbs(buf, sum_scalar);
-  const double bw_avx2 = __builtin_cpu_supports("avx2") ? read_bandwidth_gbs(buf, sum_avx2) : 0.0;
+  const ReadRates r = read_rates();
   std::printf(
       "case=probe n=%lld mm_f32_gflops=%.1f mm_bf16_torch_gflops=%.1f mm_bf16_runtime_gflops=%.1f "
       "read_gbs=%.2f read_avx2_gbs=%.2f peak_rss_mb=%.0f\n",
-      static_cast<long long>(n), f32, bf16_torch, bf16_rt, bw, bw_avx2, peak_rss_mb());
+      static_cast<long long>(n), f32, bf16_torch, bf16_rt, r.scalar, r.avx2, peak_rss_mb());
   return 0;
 }
 
@@ -188,9 +205,10 @@ int main(int argc, char** argv) {
     if (a[0] == "forward" && (a.size() == 5 || a.size() == 6))
       return forward(a[1], a[2], std::stoll(a[3]), std::stoi(a[4]), a.size() == 6 ? a[5] : "last");
     if (a[0] == "decode" && a.size() == 4) return decode(a[1], a[2], std::stoll(a[3]));
+    if (a[0] == "bandwidth" && a.size() == 1) return bandwidth();
     std::fprintf(stderr,
                  "usage: bench_model [probe] | forward DIR DTYPE T REPS [all|last] | decode DIR "
-                 "DTYPE NEW\n");
+                 "DTYPE NEW | bandwidth\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_model: %s\n", e.what());

@@ -9,6 +9,7 @@ case after its first timed pass (default 60).
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -103,13 +104,21 @@ def main():
                 if dtype == "float32":
                     torch_f32[T] = theirs
                 forward_rows.append((name, s, dtype, T, ours, theirs, torch_f32.get(T, {}), skip))
-    # Decoding: three runs per dtype, the fastest kept (a run's rate is the mean over its timed
-    # steps; like the forward's best pass and the probes' best, the run least disturbed by other
-    # load on the machine). All three are printed.
+    # Decoding: three runs per dtype, each between two read probes (the machine's bandwidth
+    # moves by ±20 % from minute to minute here; a run is compared with the better probe of its
+    # own minute). The fastest run is kept for the tok/s column, like the forward's best pass.
+    def read_rate(r):
+        return max(float(r["read_gbs"]), float(r["read_avx2_gbs"])) if r else float("nan")
+
     for dtype in ("float32", "bfloat16"):
-        runs = [r for r in (run([exe, "decode", gemma, dtype, "48"]) for _ in range(3)) if r]
-        best = max(runs, key=lambda r: float(r["tok_s"])) if runs else None
-        decode_rows.append((dtype, best, [r["tok_s"] for r in runs]))
+        runs = []
+        for _ in range(3):
+            before = run([exe, "bandwidth"])
+            d = run([exe, "decode", gemma, dtype, "48"])
+            after = run([exe, "bandwidth"])
+            if d:
+                runs.append((d, max(read_rate(before), read_rate(after))))
+        decode_rows.append((dtype, runs))
     second = run([exe, "probe"])
     probe = {k: str(max(float(first.get(k, 0)), float(second.get(k, 0)))) for k in
              ("mm_f32_gflops", "mm_bf16_torch_gflops", "mm_bf16_runtime_gflops", "read_gbs",
@@ -144,22 +153,26 @@ def main():
     print()
     s = shapes(gemma)
     # The decode GEMV streams with AVX2 loads and prefetch, which can read faster than the scalar
-    # probe: the bound takes the faster of the two.
-    bw = max(float(probe["read_gbs"]), float(probe["read_avx2_gbs"]))
+    # probe: each bound takes the faster of the two.
     print("| decode, 270M-shaped | tok/s, best run (timed steps) | all runs | weights read per token | "
-          "bandwidth bound tok/s | ÷ bound | peak RSS (MB) |")
-    print("|---|---|---|---|---|---|---|")
+          "read GB/s around each run | ÷ bound, each run | ÷ bound, median | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
     with open(os.path.join(gemma, "config.json")) as f:
         stored_bf16 = json.load(f).get("torch_dtype") == "bfloat16"
-    for dtype, d, all_runs in decode_rows:
+    for dtype, runs in decode_rows:
         # The runtime keeps a BF16 checkpoint's matrices BF16 under float32 compute too.
         size = 2 if dtype == "bfloat16" or stored_bf16 else 4
         nbytes = s["read_params"] * size
-        bound = bw * 1e9 / nbytes
-        tok = float(d["tok_s"]) if d else float("nan")
-        print(f"| {dtype} | {tok:.2f} ({d['steps'] if d else '-'}) | {' / '.join(all_runs)} | "
-              f"{nbytes / 1e6:.0f} MB | {bound:.1f} | "
-              f"{tok / bound:.2f} | {d['peak_rss_mb'] if d else '-'} |")
+        if not runs:
+            print(f"| {dtype} | - | - | {nbytes / 1e6:.0f} MB | - | - | - | - |")
+            continue
+        best, _ = max(runs, key=lambda r: float(r[0]["tok_s"]))
+        ratios = [float(d["tok_s"]) * nbytes / (bw * 1e9) for d, bw in runs]
+        print(f"| {dtype} | {float(best['tok_s']):.2f} ({best['steps']}) | "
+              f"{' / '.join(d['tok_s'] for d, _ in runs)} | {nbytes / 1e6:.0f} MB | "
+              f"{' / '.join(f'{bw:.1f}' for _, bw in runs)} | "
+              f"{' / '.join(f'{x:.2f}' for x in ratios)} | {statistics.median(ratios):.2f} | "
+              f"{best['peak_rss_mb']} |")
 
 
 if __name__ == "__main__":
