@@ -172,8 +172,6 @@ void zero(float* p, int64_t n) {
   });
 }
 
-// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: one sgemm per widened
-// block, writing that block's columns of out in place.
 // out[M, n] (row stride ldo) += x[M, K] · w[n, K]ᵀ, all float32 row-major.
 void add_product(int64_t M, int64_t n, int64_t K, const float* x, const float* w, float* out,
                  int64_t ldo) {
@@ -182,6 +180,8 @@ void add_product(int64_t M, int64_t n, int64_t K, const float* x, const float* w
               static_cast<int>(ldo));
 }
 
+// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: one sgemm per widened
+// block, writing that block's columns of out in place.
 void widened_products(const Tensor& xf, const Tensor& w, float* out) {
   const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
   zero(out, M * N);
