@@ -1,10 +1,11 @@
-// INTERNAL to engine/model/torch (torch types): the matrix products of the forward pass. Float32
-// goes straight to torch (OpenBLAS). Bfloat16 keeps HF's bf16 convention — bf16 inputs, float32
-// accumulation, the result rounded to bf16 — but computes it with float32 BLAS on bf16 values
-// widened block by block, because torch's CPU bf16 GEMM without avx512_bf16 is ~30× slower
-// than sgemm; single-row products (decoding) use a GEMV that reads the bf16 weights directly,
-// so decoding stays bound by memory bandwidth. Under grad mode everything goes to torch so
-// training stays differentiable. Include only from engine/model/torch/*.cpp.
+// INTERNAL to engine/model/torch (torch types): the matrix products and norms of the forward pass,
+// and the row helpers the float32 kernels (attention_kernel, rope_kernel, mlp_kernel) share.
+// Float32 weights go straight to torch (OpenBLAS). Bfloat16 keeps HF's bf16 convention — bf16
+// inputs, float32 accumulation, the result rounded to bf16 — but computes it with float32 BLAS on
+// bf16 values widened block by block, because torch's CPU bf16 GEMM without avx512_bf16 is ~30×
+// slower than sgemm; single-row products (decoding) use a GEMV that reads the bf16 weights
+// directly, so decoding stays bound by memory bandwidth. Under grad mode everything goes to torch
+// so training stays differentiable. Include only from engine/model/torch/*.cpp.
 #pragma once
 
 #include <c10/util/BFloat16.h>
