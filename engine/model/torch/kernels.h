@@ -22,26 +22,28 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
 
 // Rows per task for an element-wise pass over rows of n values: split among torch's threads only
 // past 64K values in all, because below that, waking the other thread (a futex under
-// OMP_WAIT_POLICY=passive) costs more than the pass (the pocket model at T = 64). Thread-safe.
+// OMP_WAIT_POLICY=passive) costs more than the pass (the pocket model at T = 64). Thread-safe;
+// realtime-safe.
 inline int64_t row_grain(int64_t n) {
   return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(n, 1));
 }
 
 // A float32 CPU [B, T, n] tensor whose rows (the last dim) are contiguous and evenly spaced —
 // contiguous, or a column slice of linear_stacked's output — so kernels can walk it as B·T rows
-// with one stride (t.stride(1)). Thread-safe.
+// with one stride (t.stride(1)). Thread-safe; realtime-safe.
 inline bool f32_even_rows(const torch::Tensor& t) {
   return t.scalar_type() == torch::kFloat32 && t.device().is_cpu() && t.dim() == 3 &&
          t.stride(2) == 1 && t.stride(1) >= t.size(2) && t.stride(0) == t.size(1) * t.stride(1);
 }
 
 // Whether linear_stacked computes x · [ws…]ᵀ: float32 x of more than two rows, BF16 weights
-// of x's width whose widened values fit one block (16 MB), no grad. Thread-safe.
+// of x's width whose widened values fit one block (16 MB), no grad. Thread-safe; realtime-safe.
 bool stackable(const torch::Tensor& x, std::initializer_list<const torch::Tensor*> ws);
 
 // x [..., K] · [w0; w1; …]ᵀ → [..., ΣN] float32, for weights that read the same input (q|k|v,
 // gate|up): widened side by side and multiplied in one sgemm, which packs x once, instead of
-// one product each. Requires stackable(x, ws). Thread-safe (torch's pool); allocates.
+// one product each. Requires stackable(x, ws). Thread-safe (torch's pool); not realtime-safe
+// (allocates).
 torch::Tensor linear_stacked(const torch::Tensor& x,
                              std::initializer_list<const torch::Tensor*> ws);
 

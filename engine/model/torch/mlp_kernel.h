@@ -13,17 +13,17 @@ namespace th::model {
 
 // True for float32 [B, T, I] tensors of one shape and layout with evenly spaced rows
 // (f32_even_rows: contiguous, or the two halves of linear_stacked's gate|up), outside grad mode.
-// Thread-safe.
+// Thread-safe; realtime-safe.
 bool mlp_kernels_apply(const torch::Tensor& gate, const torch::Tensor& up);
 
 // act(gate) ⊙ up as a new contiguous tensor: tanh-GELU as x / (1 + e^(−2·inner)), which equals
 // torch's 0.5·x·(1 + tanh(inner)) without its cancellation for x ≪ 0, and SiLU as
-// x / (1 + e^(−x)). Thread-safe (torch's pool); allocates.
+// x / (1 + e^(−x)). Thread-safe (torch's pool); not realtime-safe (allocates).
 torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act);
 
 // detail::sparsity for a float32 contiguous [B, T, I]: per batch row the population std of all
 // its values (per-row moments in double, merged), then per token the fraction of |a| < 0.1·std.
-// Thread-safe (torch's pool); allocates.
+// Thread-safe (torch's pool); not realtime-safe (allocates).
 torch::Tensor sparsity_f32(const torch::Tensor& a);
 
 }  // namespace th::model

@@ -10,14 +10,15 @@
 namespace th::model {
 
 // x [B, T, n·hd] float32 with evenly spaced rows (f32_even_rows), cos/sin [T, rd] float32
-// contiguous (rd ≤ hd, even), no grad. Thread-safe.
+// contiguous (rd ≤ hd, even), no grad. Thread-safe; realtime-safe.
 bool rope_kernel_applies(const torch::Tensor& x, const torch::Tensor& cos,
                          const torch::Tensor& sin);
 
 // [B, n, T, hd] contiguous: head h of token t is x[b, t, h·hd : (h+1)·hd], normed by `norm`
 // (rms_norm_row's arithmetic, when defined), then its first rd features rotated —
 // out_i = x_i·cos_i + r_i·sin_i with r_i = −x_(i+rd/2) for i < rd/2 and x_(i−rd/2) above — and
-// the rest passed (Phi-3's partial rotary). Thread-safe (torch's pool); allocates.
+// the rest passed (Phi-3's partial rotary). Thread-safe (torch's pool); not realtime-safe
+// (allocates).
 torch::Tensor rope_heads(const torch::Tensor& x, int64_t n, int64_t hd, const torch::Tensor& norm,
                          float eps, bool offset_one, const torch::Tensor& cos,
                          const torch::Tensor& sin);
