@@ -78,9 +78,13 @@ __attribute__((target("avx2"))) uint32_t sum_avx2(const uint32_t* p, std::size_t
 }
 
 // Read bandwidth in GB/s: two threads (the runtime's count) sum disjoint halves of a 1 GiB
-// buffer with `sum`, best of five passes after one that touches it.
-double read_bandwidth_gbs(const std::vector<uint32_t>& buf,
-                          uint32_t (*sum)(const uint32_t*, std::size_t, std::size_t)) {
+// buffer with `sum`; the best and the median of five passes after one that touches it.
+struct Rate {
+  double best, median;
+};
+
+Rate read_bandwidth_gbs(const std::vector<uint32_t>& buf,
+                        uint32_t (*sum)(const uint32_t*, std::size_t, std::size_t)) {
   const std::size_t n = buf.size();
   uint32_t sink = 0;
   auto pass = [&] {
@@ -95,28 +99,33 @@ double read_bandwidth_gbs(const std::vector<uint32_t>& buf,
     return static_cast<double>(n * sizeof(uint32_t)) / s / 1e9;
   };
   pass();
-  double best = 0;
-  for (int r = 0; r < 5; ++r) best = std::max(best, pass());
+  std::vector<double> rates;
+  for (int r = 0; r < 5; ++r) rates.push_back(pass());
+  std::sort(rates.begin(), rates.end());
   if (sink == 0x12345678u) std::puts("");  // keeps the sums alive
-  return best;
+  return {rates.back(), rates[rates.size() / 2]};
 }
 
-// Both read probes over a fresh 1 GiB buffer, GB/s.
+// Both read probes over a fresh 1 GiB buffer.
 struct ReadRates {
-  double scalar, avx2;
+  Rate scalar, avx2;
 };
 
 ReadRates read_rates() {
   std::vector<uint32_t> buf((std::size_t{1} << 30) / sizeof(uint32_t));
   for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint32_t>(i);
   return {read_bandwidth_gbs(buf, sum_scalar),
-          __builtin_cpu_supports("avx2") ? read_bandwidth_gbs(buf, sum_avx2) : 0.0};
+          __builtin_cpu_supports("avx2") ? read_bandwidth_gbs(buf, sum_avx2) : Rate{0, 0}};
 }
 
-// The read probes alone: what decoding is compared with, run right before and after each decode.
+// The read probes alone: what decoding is compared with, run right before and after each decode
+// (best and median pass of each probe).
 int bandwidth() {
   const ReadRates r = read_rates();
-  std::printf("case=bandwidth read_gbs=%.2f read_avx2_gbs=%.2f\n", r.scalar, r.avx2);
+  std::printf(
+      "case=bandwidth read_gbs=%.2f read_avx2_gbs=%.2f read_median_gbs=%.2f "
+      "read_avx2_median_gbs=%.2f\n",
+      r.scalar.best, r.avx2.best, r.scalar.median, r.avx2.median);
   return 0;
 }
 
@@ -132,7 +141,8 @@ int probe() {
   std::printf(
       "case=probe n=%lld mm_f32_gflops=%.1f mm_bf16_torch_gflops=%.1f mm_bf16_runtime_gflops=%.1f "
       "read_gbs=%.2f read_avx2_gbs=%.2f peak_rss_mb=%.0f\n",
-      static_cast<long long>(n), f32, bf16_torch, bf16_rt, r.scalar, r.avx2, peak_rss_mb());
+      static_cast<long long>(n), f32, bf16_torch, bf16_rt, r.scalar.best, r.avx2.best,
+      peak_rss_mb());
   return 0;
 }
 
