@@ -236,3 +236,16 @@ TEST_CASE("decode step: stories260K (Llama, GQA)", "[model][decode]") {
   check("stories260K", dir, ComputeDType::Float32, prompt, 60, f32_tol(I), f32_tol(I));
   check("stories260K", dir, ComputeDType::BFloat16, prompt, 60, bf16_tol(I), bf16_tol(I));
 }
+
+TEST_CASE("decode step: models of different depths one after another in one process",
+          "[model][decode]") {
+  // Nothing of one model's step may outlive it: a 2-layer model, then the 8-layer pocket, then a
+  // 2-layer one again, each against its own general path.
+  golden("gemma3-tiny", 6, 8);
+  const auto dir = th::test::source_dir() / "models/pocket";
+  const auto r = Runner::load(dir);
+  const double I = static_cast<double>(r.config().intermediate_size);
+  check("pocket", dir, ComputeDType::Float32, r.encode("In the beginning"), 8, f32_tol(I),
+        f32_tol(I));
+  golden("qwen3-tiny", 5, 8);
+}

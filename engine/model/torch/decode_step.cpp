@@ -439,7 +439,7 @@ void Step::run(int tid, int nt) {
       for (auto& v : h) v = rnd(v * s);
     }
   }
-  static const int64_t L = getenv("XS") ? 0 : static_cast<int64_t>(p.layers.size());
+  const int64_t L = static_cast<int64_t>(p.layers.size());
   for (int64_t l = 0; l < L; ++l) {
     const auto& lp = p.layers[static_cast<std::size_t>(l)];
     if (cap_hidden && tid == 0) std::copy(h.begin(), h.end(), cap_hidden + l * D);
