@@ -1,8 +1,9 @@
 // WorkQueue: one worker thread that runs slow jobs (recomposing a set: a prompt's forward pass,
 // a new model, reloaded patterns) one after another, so the thread that asked never waits.
 // Contract:
-// - post() queues a job with its reply; the worker runs jobs in order and calls each reply with
-//   the job's result ("" or the reason it failed; an exception's message counts as a failure).
+// - post() queues a job with its reply (command.h); the worker runs jobs in order and answers
+//   each with the job's result ("" or the reason it failed; an exception's message counts as a
+//   failure).
 // - A job that has not started yet is replaced by a newer one with the same key: the older
 //   one's reply says it was replaced. A performer who sends three prompts in a row gets the last.
 // - stop() (also the destructor) lets the running job finish, answers every queued one with
@@ -16,11 +17,12 @@
 #include <string>
 #include <thread>
 
+#include "control/command.h"
+
 namespace th::control {
 
 class WorkQueue {
  public:
-  using Reply = std::function<void(const std::string& error)>;
   using Job = std::function<std::string()>;
 
   WorkQueue();

@@ -135,12 +135,18 @@ __attribute__((target("avx2,fma"))) void widen_avx2(const uint16_t* src, float* 
   for (int64_t i = n8; i < n; ++i) dst[i] = bf16_to_float(src[i]);
 }
 
-// dst[i] = src[i] widened (exact), split among torch's threads only when large: a layer's
-// matrix takes microseconds, where torch's copy_ paid a dispatch and, past 32K values, a
-// thread wake-up per product.
+// fn(b, e) over [0, n) in blocks of 1M values, split among torch's threads only past one block:
+// a layer's matrix or output takes microseconds, less than waking a thread.
+template <typename F>
+void in_large_blocks(int64_t n, F&& fn) {
+  at::parallel_for(0, n, int64_t{1} << 20, fn);
+}
+
+// dst[i] = src[i] widened (exact). An AVX2 loop: torch's copy_ paid a dispatch and, past 32K
+// values, a thread wake-up per product.
 void widen(const uint16_t* src, float* dst, int64_t n) {
   const bool avx2 = has_avx2_fma();
-  at::parallel_for(0, n, int64_t{1} << 20, [&](int64_t b, int64_t e) {
+  in_large_blocks(n, [&](int64_t b, int64_t e) {
     if (avx2) {
       widen_avx2(src + b, dst + b, e - b);
       return;
@@ -167,7 +173,7 @@ void for_each_widened_block(const Tensor& w, F&& fn) {
 // Zeroes n floats for an sgemm that then adds (beta = 1): OpenBLAS's beta = 0 clears C with a
 // scalar store per value (8 % of a pocket pass at T = 512), memset with vector stores.
 void zero(float* p, int64_t n) {
-  at::parallel_for(0, n, int64_t{1} << 20, [p](int64_t b, int64_t e) {
+  in_large_blocks(n, [p](int64_t b, int64_t e) {
     std::memset(p + b, 0, static_cast<std::size_t>(e - b) * sizeof(float));
   });
 }
@@ -190,6 +196,19 @@ void widened_products(const Tensor& xf, const Tensor& w, float* out) {
   });
 }
 
+// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K] (contiguous): one GEMV per
+// row for up to two rows (the weights read once, at memory speed), widened blocks through sgemm
+// above that.
+void bf16_product(const Tensor& xf, const Tensor& w, float* out) {
+  const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
+  if (M > 2) {
+    widened_products(xf, w, out);
+    return;
+  }
+  const auto* wp = reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
+  for (int64_t m = 0; m < M; ++m) gemv_bf16(xf.data_ptr<float>() + m * K, wp, K, N, out + m * N);
+}
+
 Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
   const int64_t K = w.size(1), N = w.size(0);
   Tensor xf = x.reshape({-1, K}).to(torch::kFloat32).contiguous();
@@ -198,20 +217,13 @@ Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
   Tensor bf = b.defined() ? b.to(torch::kFloat32) : Tensor();
   auto out_sizes = x.sizes().vec();
   out_sizes.back() = N;
-  if (M <= 2) {
+  if (M <= 2 || x.scalar_type() == torch::kFloat32) {
     Tensor yf = torch::empty({M, N}, xf.options());
-    const auto* wp = reinterpret_cast<const uint16_t*>(wc.data_ptr<at::BFloat16>());
-    for (int64_t m = 0; m < M; ++m)
-      gemv_bf16(xf.data_ptr<float>() + m * K, wp, K, N, yf.data_ptr<float>() + m * N);
+    bf16_product(xf, wc, yf.data_ptr<float>());
     if (bf.defined()) yf.add_(bf);
     return yf.to(x.scalar_type()).view(out_sizes);
   }
   Tensor out = torch::empty({M, N}, x.options());
-  if (x.scalar_type() == torch::kFloat32) {
-    widened_products(xf, wc, out.data_ptr<float>());
-    if (bf.defined()) out.add_(bf);
-    return out.view(out_sizes);
-  }
   // bfloat16 activations: each block's float32 product (+ bias) rounds once into the output.
   for_each_widened_block(wc, [&](int64_t r0, const Tensor& wide) {
     Tensor part = torch::mm(xf, wide.t());
@@ -322,7 +334,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
 }
 
-bool stackable(const Tensor& x, std::initializer_list<const Tensor*> ws) {
+bool stackable(const Tensor& x, const std::vector<const Tensor*>& ws) {
   if (x.scalar_type() != torch::kFloat32 || at::GradMode::is_enabled() || x.dim() < 2) return false;
   const int64_t K = x.size(-1);
   int64_t n = 0;
@@ -333,7 +345,7 @@ bool stackable(const Tensor& x, std::initializer_list<const Tensor*> ws) {
   return x.numel() / std::max<int64_t>(K, 1) > 2 && n * K <= kBlockElements;
 }
 
-Tensor linear_stacked(const Tensor& x, std::initializer_list<const Tensor*> ws) {
+Tensor linear_stacked(const Tensor& x, const std::vector<const Tensor*>& ws) {
   const int64_t K = x.size(-1);
   const Tensor xf = x.reshape({-1, K}).contiguous();
   const int64_t M = xf.size(0);
@@ -360,15 +372,7 @@ void linear_out(Tensor& out, const Tensor& x, const Tensor& w) {
     torch::mm_out(out, x, w.t());
     return;
   }
-  Tensor wc = w.contiguous();
-  const int64_t M = x.size(0), K = w.size(1), N = w.size(0);
-  if (M > 2) {
-    widened_products(x, wc, out.data_ptr<float>());
-    return;
-  }
-  const auto* wp = reinterpret_cast<const uint16_t*>(wc.data_ptr<at::BFloat16>());
-  for (int64_t m = 0; m < M; ++m)
-    gemv_bf16(x.data_ptr<float>() + m * K, wp, K, N, out.data_ptr<float>() + m * N);
+  bf16_product(x, w.contiguous(), out.data_ptr<float>());
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {

@@ -12,7 +12,7 @@
 #include <torch/types.h>
 
 #include <algorithm>
-#include <initializer_list>
+#include <vector>
 
 namespace th::model {
 
@@ -38,14 +38,13 @@ inline bool f32_even_rows(const torch::Tensor& t) {
 
 // Whether linear_stacked computes x · [ws…]ᵀ: float32 x of more than two rows, BF16 weights
 // of x's width whose widened values fit one block (16 MB), no grad. Thread-safe; realtime-safe.
-bool stackable(const torch::Tensor& x, std::initializer_list<const torch::Tensor*> ws);
+bool stackable(const torch::Tensor& x, const std::vector<const torch::Tensor*>& ws);
 
 // x [..., K] · [w0; w1; …]ᵀ → [..., ΣN] float32, for weights that read the same input (q|k|v,
 // gate|up): widened side by side and multiplied in one sgemm, which packs x once, instead of
 // one product each. Requires stackable(x, ws). Thread-safe (torch's pool); not realtime-safe
 // (allocates).
-torch::Tensor linear_stacked(const torch::Tensor& x,
-                             std::initializer_list<const torch::Tensor*> ws);
+torch::Tensor linear_stacked(const torch::Tensor& x, const std::vector<const torch::Tensor*>& ws);
 
 // out [M, N] = x [M, K] · w[N, K]ᵀ for float32 x and out (both contiguous), w float32 or BF16:
 // the product written in place (a BF16 w block by block, each block's columns straight into

@@ -210,24 +210,35 @@ Tensor append_to_cache(Tensor& buf, const Tensor& x, int64_t start) {
   return buf.narrow(2, 0, need);
 }
 
+// x · wᵢᵀ (+ bᵢ) for matrices that read the same x (q|k|v, gate|up): column slices of one stacked
+// product where `stack` and linear_stacked applies, one product each otherwise.
+std::vector<Tensor> products_of(bool stack, const Tensor& x,
+                                std::initializer_list<std::pair<const Tensor*, const Tensor*>> wb) {
+  std::vector<Tensor> parts;
+  std::vector<const Tensor*> ws;
+  for (const auto& [w, b] : wb) ws.push_back(w);
+  if (!stack || !stackable(x, ws)) {
+    for (const auto& [w, b] : wb) parts.push_back(linear(x, *w, *b));
+    return parts;
+  }
+  const Tensor all = linear_stacked(x, ws);
+  int64_t col = 0;
+  for (const auto& [w, b] : wb) {
+    parts.push_back(all.narrow(-1, col, w->size(0)));
+    if (b->defined()) parts.back().add_(*b);
+    col += w->size(0);
+  }
+  return parts;
+}
+
 Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
   const auto& c = ctx.c;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads,
                 hd = c.head_dim;
-  Tensor q, k, v;
-  if (ctx.fused && stackable(x, {&lw.q, &lw.k, &lw.v})) {
-    const Tensor qkv = linear_stacked(x, {&lw.q, &lw.k, &lw.v});
-    q = qkv.narrow(-1, 0, H * hd);
-    k = qkv.narrow(-1, H * hd, KV * hd);
-    v = qkv.narrow(-1, (H + KV) * hd, KV * hd);
-    for (auto [part, bias] : {std::pair{&q, &lw.q_bias}, {&k, &lw.k_bias}, {&v, &lw.v_bias}})
-      if (bias->defined()) part->add_(*bias);
-  } else {
-    q = linear(x, lw.q, lw.q_bias);
-    k = linear(x, lw.k, lw.k_bias);
-    v = linear(x, lw.v, lw.v_bias);
-  }
-  v = v.view({B, T, KV, hd}).transpose(1, 2);
+  auto qkv =
+      products_of(ctx.fused, x, {{&lw.q, &lw.q_bias}, {&lw.k, &lw.k_bias}, {&lw.v, &lw.v_bias}});
+  Tensor q = qkv[0], k = qkv[1];
+  Tensor v = qkv[2].view({B, T, KV, hd}).transpose(1, 2);
   const Rope& rope = *ctx.rope;
   if (ctx.fused && rope_kernel_applies(q, rope.cos, rope.sin) &&
       rope_kernel_applies(k, rope.cos, rope.sin)) {
@@ -289,15 +300,9 @@ Tensor sparsity(const Tensor& a) {
 }
 
 Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
-  Tensor gate, up;
-  if (ctx.fused && stackable(x, {&lw.gate, &lw.up})) {
-    const Tensor gate_up = linear_stacked(x, {&lw.gate, &lw.up});
-    gate = gate_up.narrow(-1, 0, lw.gate.size(0));
-    up = gate_up.narrow(-1, lw.gate.size(0), lw.up.size(0));
-  } else {
-    gate = model::linear(x, lw.gate);
-    up = model::linear(x, lw.up);
-  }
+  const Tensor none;
+  const auto gate_up = products_of(ctx.fused, x, {{&lw.gate, &none}, {&lw.up, &none}});
+  const Tensor &gate = gate_up[0], &up = gate_up[1];
   const bool fused = ctx.fused && mlp_kernels_apply(gate, up);
   const Tensor a = fused ? gated_activation(gate, up, ctx.act) : activate(gate, ctx.act) * up;
   if (ctx.capture && ctx.capture->want_mlp_act) ctx.capture->mlp_act.push_back(a.detach());
