@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -86,6 +87,14 @@ inline double max_diff(const std::vector<float>& got, const std::vector<float>& 
     scale = std::max(scale, static_cast<double>(std::abs(want[i])));
   }
   return relative ? e / scale : e;
+}
+
+// n token ids spread over a vocabulary by a prime stride from `first`: a prompt for a model
+// folder without a tokenizer.
+inline std::vector<int64_t> spread_ids(int64_t n, int64_t vocab, int64_t first) {
+  std::vector<int64_t> ids;
+  for (int64_t i = 0; i < n; ++i) ids.push_back((first + i * 7919) % vocab);
+  return ids;
 }
 
 }  // namespace th::test

@@ -156,9 +156,7 @@ void check(const std::string& name, const std::filesystem::path& dir, ComputeDTy
 }
 
 std::vector<int64_t> prompt_ids(int64_t n, int64_t vocab) {
-  std::vector<int64_t> ids;
-  for (int64_t i = 0; i < n; ++i) ids.push_back((1 + i * 7919) % vocab);
-  return ids;
+  return th::test::spread_ids(n, vocab, 1);
 }
 
 // float32: the step and the general path differ only in summation order (1e-6 relative);

@@ -25,9 +25,7 @@ using th::test::max_diff;
 using th::test::ScopedEnv;
 
 std::vector<int64_t> prompt_ids(int64_t n, int64_t vocab) {
-  std::vector<int64_t> ids;
-  for (int64_t i = 0; i < n; ++i) ids.push_back((3 + i * 7919) % vocab);
-  return ids;
+  return th::test::spread_ids(n, vocab, 3);
 }
 
 ForwardCapture forward(const Runner& r, const std::vector<int64_t>& tokens) {
