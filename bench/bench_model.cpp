@@ -4,19 +4,24 @@
 //   bench_model forward DIR DTYPE T REPS [all|last]
 //                                              Runner::forward with full capture, tokens/s;
 //                                              logits of every position or (default) the last
-//   bench_model decode DIR DTYPE NEW           generate with the KV cache, tokens/s
-//   bench_model bandwidth                      the read probes alone (paired with each decode)
+//   bench_model decode DIR DTYPE NEW [paired]  generate with the KV cache, tokens/s; paired:
+//                                              each step followed by a read pass over the
+//                                              model's files (step ms : GB/s pairs)
 // Each prints one line of key=value pairs with the process's peak RSS. Warm-up passes are
 // never timed: forward runs one over min(T, 64) tokens first, decode times tokens 2..NEW.
 // Without arguments it runs the probe (so `make bench` running every executable bare works).
+#include <fcntl.h>
 #include <immintrin.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -77,56 +82,29 @@ __attribute__((target("avx2"))) uint32_t sum_avx2(const uint32_t* p, std::size_t
   return r;
 }
 
-// Read bandwidth in GB/s: two threads (the runtime's count) sum disjoint halves of a 1 GiB
-// buffer with `sum`; the best and the median of five passes after one that touches it.
-struct Rate {
-  double best, median;
-};
-
-Rate read_bandwidth_gbs(const std::vector<uint32_t>& buf,
-                        uint32_t (*sum)(const uint32_t*, std::size_t, std::size_t)) {
-  const std::size_t n = buf.size();
-  uint32_t sink = 0;
-  auto pass = [&] {
-    uint32_t part[2] = {0, 0};
-    auto half = [&](int w) { part[w] = sum(buf.data(), w * (n / 2), (w + 1) * (n / 2)); };
-    const auto t0 = Clock::now();
-    std::thread other(half, 1);
-    half(0);
-    other.join();
-    const double s = seconds_since(t0);
-    sink ^= part[0] ^ part[1];
-    return static_cast<double>(n * sizeof(uint32_t)) / s / 1e9;
-  };
-  pass();
-  std::vector<double> rates;
-  for (int r = 0; r < 5; ++r) rates.push_back(pass());
-  std::sort(rates.begin(), rates.end());
-  if (sink == 0x12345678u) std::puts("");  // keeps the sums alive
-  return {rates.back(), rates[rates.size() / 2]};
+// One pass of `sum` over words [0, n) of p, two threads (the runtime's count) on disjoint
+// halves; GB/s.
+double read_pass_gbs(const uint32_t* p, std::size_t n,
+                     uint32_t (*sum)(const uint32_t*, std::size_t, std::size_t)) {
+  uint32_t part[2] = {0, 0};
+  auto half = [&](int w) { part[w] = sum(p, w * (n / 2), (w + 1) * (n / 2)); };
+  const auto t0 = Clock::now();
+  std::thread other(half, 1);
+  half(0);
+  other.join();
+  const double s = seconds_since(t0);
+  if ((part[0] ^ part[1]) == 0x12345678u) std::puts("");  // keeps the sums alive
+  return static_cast<double>(n * sizeof(uint32_t)) / s / 1e9;
 }
 
-// Both read probes over a fresh 1 GiB buffer.
-struct ReadRates {
-  Rate scalar, avx2;
-};
-
-ReadRates read_rates() {
+// Read bandwidth in GB/s over a fresh 1 GiB buffer: the best of five passes of `sum` after one
+// that touches it.
+double read_bandwidth_gbs(uint32_t (*sum)(const uint32_t*, std::size_t, std::size_t)) {
   std::vector<uint32_t> buf((std::size_t{1} << 30) / sizeof(uint32_t));
   for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint32_t>(i);
-  return {read_bandwidth_gbs(buf, sum_scalar),
-          __builtin_cpu_supports("avx2") ? read_bandwidth_gbs(buf, sum_avx2) : Rate{0, 0}};
-}
-
-// The read probes alone: what decoding is compared with, run right before and after each decode
-// (best and median pass of each probe).
-int bandwidth() {
-  const ReadRates r = read_rates();
-  std::printf(
-      "case=bandwidth read_gbs=%.2f read_avx2_gbs=%.2f read_median_gbs=%.2f "
-      "read_avx2_median_gbs=%.2f\n",
-      r.scalar.best, r.avx2.best, r.scalar.median, r.avx2.median);
-  return 0;
+  double best = read_pass_gbs(buf.data(), buf.size(), sum);
+  for (int r = 0; r < 5; ++r) best = std::max(best, read_pass_gbs(buf.data(), buf.size(), sum));
+  return best;
 }
 
 int probe() {
@@ -137,12 +115,12 @@ int probe() {
       th::model::matmul_gflops(n, n, n, ComputeDType::BFloat16, MatmulPath::Torch, 1);
   const double bf16_rt =
       th::model::matmul_gflops(n, n, n, ComputeDType::BFloat16, MatmulPath::Runtime, 5);
-  const ReadRates r = read_rates();
+  const double read = read_bandwidth_gbs(sum_scalar);
+  const double read_avx2 = __builtin_cpu_supports("avx2") ? read_bandwidth_gbs(sum_avx2) : 0;
   std::printf(
       "case=probe n=%lld mm_f32_gflops=%.1f mm_bf16_torch_gflops=%.1f mm_bf16_runtime_gflops=%.1f "
       "read_gbs=%.2f read_avx2_gbs=%.2f peak_rss_mb=%.0f\n",
-      static_cast<long long>(n), f32, bf16_torch, bf16_rt, r.scalar.best, r.avx2.best,
-      peak_rss_mb());
+      static_cast<long long>(n), f32, bf16_torch, bf16_rt, read, read_avx2, peak_rss_mb());
   return 0;
 }
 
@@ -177,32 +155,88 @@ int forward(const std::string& dir, const std::string& dtype, int64_t t, int rep
   return 0;
 }
 
-int decode(const std::string& dir, const std::string& dtype, int64_t n_new) {
+// The model folder's *.safetensors files mapped read-only: the same page-cache pages the runtime
+// maps, so a pass over them reads the very memory a decoding step reads.
+class MappedWeights {
+ public:
+  explicit MappedWeights(const std::string& dir) {
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.path().extension() != ".safetensors") continue;
+      const int fd = ::open(e.path().c_str(), O_RDONLY);
+      if (fd < 0) throw std::runtime_error("cannot open " + e.path().string());
+      const std::size_t bytes = std::filesystem::file_size(e.path());
+      void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+      ::close(fd);
+      if (p == MAP_FAILED) throw std::runtime_error("cannot map " + e.path().string());
+      maps_.push_back({p, bytes});
+    }
+  }
+  ~MappedWeights() {
+    for (const auto& [p, bytes] : maps_) ::munmap(p, bytes);
+  }
+  MappedWeights(const MappedWeights&) = delete;
+  MappedWeights& operator=(const MappedWeights&) = delete;
+
+  // One read pass over every file (whole 64-byte blocks), GB/s.
+  double read_pass_gbs() const {
+    const bool avx2 = __builtin_cpu_supports("avx2");
+    std::size_t total = 0;
+    double seconds = 0;
+    for (const auto& [p, bytes] : maps_) {
+      const std::size_t words = bytes / 64 * 16;
+      const double gbs =
+          ::read_pass_gbs(static_cast<const uint32_t*>(p), words, avx2 ? sum_avx2 : sum_scalar);
+      seconds += static_cast<double>(words * 4) / (gbs * 1e9);
+      total += words * 4;
+    }
+    return static_cast<double>(total) / seconds / 1e9;
+  }
+
+ private:
+  std::vector<std::pair<void*, std::size_t>> maps_;
+};
+
+// Tokens 2..NEW are timed. With `paired`, a read pass over the model's files follows each step
+// (untimed in the step): each step is then compared with the machine's read rate of the same
+// memory within the same ~0.1 s, which minute-scale probes cannot do on a machine whose rate
+// moves by ±20 % between minutes.
+int decode(const std::string& dir, const std::string& dtype, int64_t n_new, bool paired) {
   const auto runner =
       th::model::Runner::load(dir, th::model::parse_compute_dtype(dtype, "bench dtype"));
+  const MappedWeights files(dir);
   const auto prompt = bench_tokens(8, runner.config().vocab_size);
   th::model::GenerateOptions opt;
   opt.stop_at_eos = false;
   opt.max_new = 4;
   runner.generate(prompt, opt);  // warm-up: pages the weights in
   opt.max_new = n_new;
-  std::vector<Clock::time_point> stamps;
+  std::vector<double> steps, probes;  // ms per step; GB/s of the pass after it
+  double timed = 0;
+  Clock::time_point last{};
   runner.generate(prompt, opt, [&](const th::model::GeneratedToken&) {
-    stamps.push_back(Clock::now());
+    const auto now = Clock::now();
+    if (last != Clock::time_point{}) {
+      steps.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+      timed += steps.back();
+    }
+    if (paired && last != Clock::time_point{}) probes.push_back(files.read_pass_gbs());
+    if (paired && probes.empty()) files.read_pass_gbs();  // the first pass is not paired
+    last = Clock::now();
     return true;
   });
-  if (stamps.size() < 3) return 1;
-  // Token 1 includes the prompt's pass; tokens 2..N are one cached step each.
-  const double s = std::chrono::duration<double>(stamps.back() - stamps.front()).count();
-  // The median step too: robust to a step slowed by other load on the machine.
-  std::vector<double> steps;
-  for (std::size_t i = 1; i < stamps.size(); ++i)
-    steps.push_back(std::chrono::duration<double, std::milli>(stamps[i] - stamps[i - 1]).count());
-  std::nth_element(steps.begin(), steps.begin() + steps.size() / 2, steps.end());
+  if (steps.size() < 2) return 1;
+  std::string pairs;
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    pairs += (i ? "," : "") + std::to_string(steps[i]).substr(0, 6) + ":" +
+             std::to_string(probes[i]).substr(0, 5);
+  std::vector<double> sorted = steps;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
   std::printf(
-      "case=decode dtype=%s steps=%zu tok_s=%.2f ms_per_tok=%.2f median_ms=%.2f peak_rss_mb=%.0f\n",
-      dtype.c_str(), stamps.size() - 1, static_cast<double>(stamps.size() - 1) / s,
-      1000.0 * s / static_cast<double>(stamps.size() - 1), steps[steps.size() / 2], peak_rss_mb());
+      "case=decode dtype=%s steps=%zu tok_s=%.2f ms_per_tok=%.2f median_ms=%.2f peak_rss_mb=%.0f"
+      "%s%s\n",
+      dtype.c_str(), steps.size(), 1000.0 * static_cast<double>(steps.size()) / timed,
+      timed / static_cast<double>(steps.size()), sorted[sorted.size() / 2], peak_rss_mb(),
+      paired ? " pairs=" : "", pairs.c_str());
   return 0;
 }
 
@@ -214,11 +248,11 @@ int main(int argc, char** argv) {
     if (a.empty() || a[0] == "probe") return probe();
     if (a[0] == "forward" && (a.size() == 5 || a.size() == 6))
       return forward(a[1], a[2], std::stoll(a[3]), std::stoi(a[4]), a.size() == 6 ? a[5] : "last");
-    if (a[0] == "decode" && a.size() == 4) return decode(a[1], a[2], std::stoll(a[3]));
-    if (a[0] == "bandwidth" && a.size() == 1) return bandwidth();
+    if (a[0] == "decode" && (a.size() == 4 || (a.size() == 5 && a[4] == "paired")))
+      return decode(a[1], a[2], std::stoll(a[3]), a.size() == 5);
     std::fprintf(stderr,
                  "usage: bench_model [probe] | forward DIR DTYPE T REPS [all|last] | decode DIR "
-                 "DTYPE NEW | bandwidth\n");
+                 "DTYPE NEW [paired]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_model: %s\n", e.what());

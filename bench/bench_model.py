@@ -104,26 +104,17 @@ def main():
                 if dtype == "float32":
                     torch_f32[T] = theirs
                 forward_rows.append((name, s, dtype, T, ours, theirs, torch_f32.get(T, {}), skip))
-    # Decoding: three runs per dtype, each between two read probes (the machine's bandwidth
-    # moves by ±20 % from minute to minute here; a run is compared with the probes of its own
-    # minute). Two ratios: the run's mean rate against the probes' best pass (strict: a mean
-    # against a peak), and its median step against the probes' median pass (like for like: a
-    # step reads 536 MB in ~40 ms, a pass 1 GiB in ~60 ms). The fastest run is kept for the
-    # tok/s column, like the forward's best pass.
-    def read_rate(r, key=""):
-        if not r:
-            return float("nan")
-        return max(float(r[f"read{key}_gbs"]), float(r[f"read_avx2{key}_gbs"]))
-
+    # Decoding: three rounds per dtype, each a plain run (tokens/s, peak RSS) and a paired run in
+    # which every step is followed by a read pass over the model's own files: the machine's read
+    # rate moves by ±20 % from minute to minute here, and a step (~40 ms) is compared with a pass
+    # over the same memory within the same tenth of a second.
     for dtype in ("float32", "bfloat16"):
         runs = []
         for _ in range(3):
-            before = run([exe, "bandwidth"])
             d = run([exe, "decode", gemma, dtype, "48"])
-            after = run([exe, "bandwidth"])
-            if d:
-                runs.append((d, max(read_rate(before), read_rate(after)),
-                             max(read_rate(before, "_median"), read_rate(after, "_median"))))
+            p = run([exe, "decode", gemma, dtype, "48", "paired"])
+            if d and p:
+                runs.append((d, [tuple(map(float, x.split(":"))) for x in p["pairs"].split(",")]))
         decode_rows.append((dtype, runs))
     second = run([exe, "probe"])
     probe = {k: str(max(float(first.get(k, 0)), float(second.get(k, 0)))) for k in
@@ -158,14 +149,15 @@ def main():
               f"{rss(theirs['last'])} / {rss(theirs['all'])} |")
     print()
     s = shapes(gemma)
-    # The decode GEMV streams with AVX2 loads and prefetch, which can read faster than the scalar
-    # probe: each bound takes the faster of the two.
     print("| decode, 270M-shaped | tok/s, best run (timed steps) | all runs | weights read per token | "
-          "read GB/s around each run, best / median pass | run mean ÷ best pass | median step ÷ "
-          "median pass | medians of those | peak RSS (MB) |")
+          "paired read passes, median GB/s | step ÷ paired pass, median per run | all pairs: median "
+          "(10th–90th percentile) | best run ÷ best probe pass | peak RSS (MB) |")
     print("|---|---|---|---|---|---|---|---|---|")
     with open(os.path.join(gemma, "config.json")) as f:
         stored_bf16 = json.load(f).get("torch_dtype") == "bfloat16"
+    # The decode GEMV streams with AVX2 loads and prefetch like the AVX2 probe; the strict column
+    # takes the faster probe.
+    best_read = max(float(probe["read_gbs"]), float(probe["read_avx2_gbs"]))
     for dtype, runs in decode_rows:
         # The runtime keeps a BF16 checkpoint's matrices BF16 under float32 compute too.
         size = 2 if dtype == "bfloat16" or stored_bf16 else 4
@@ -174,16 +166,15 @@ def main():
             print(f"| {dtype} | - | - | {nbytes / 1e6:.0f} MB | - | - | - | - | - |")
             continue
         best = max(runs, key=lambda r: float(r[0]["tok_s"]))[0]
-        strict = [float(d["tok_s"]) * nbytes / (bw * 1e9) for d, bw, _ in runs]
-        typical = [nbytes / (float(d["median_ms"]) / 1e3) / (med * 1e9) for d, _, med in runs]
+        ratios = [[nbytes / (ms / 1e3) / (gbs * 1e9) for ms, gbs in pairs] for _, pairs in runs]
+        every = sorted(x for r in ratios for x in r)
+        pct = lambda q: every[min(len(every) - 1, int(q * len(every)))]
         print(f"| {dtype} | {float(best['tok_s']):.2f} ({best['steps']}) | "
-              f"{' / '.join(d['tok_s'] for d, _, _ in runs)} | {nbytes / 1e6:.0f} MB | "
-              f"{' / '.join(f'{bw:.1f}, {med:.1f}' for _, bw, med in runs)} | "
-              f"{' / '.join(f'{x:.2f}' for x in strict)} | "
-              f"{' / '.join(f'{x:.2f}' for x in typical)} | "
-              f"{statistics.median(strict):.2f}, {statistics.median(typical):.2f} | "
-              f"{best['peak_rss_mb']} |")
-
+              f"{' / '.join(d['tok_s'] for d, _ in runs)} | {nbytes / 1e6:.0f} MB | "
+              f"{' / '.join(f'{statistics.median(g for _, g in pairs):.1f}' for _, pairs in runs)} | "
+              f"{' / '.join(f'{statistics.median(r):.2f}' for r in ratios)} | "
+              f"{statistics.median(every):.2f} ({pct(0.1):.2f}–{pct(0.9):.2f}) | "
+              f"{float(best['tok_s']) * nbytes / (best_read * 1e9):.2f} | {best['peak_rss_mb']} |")
 
 if __name__ == "__main__":
     main()
