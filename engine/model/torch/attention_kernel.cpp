@@ -145,38 +145,75 @@ bool fused_attention_applies(const Tensor& q, const Tensor& k, const Tensor& v) 
          q.size(1) % k.size(1) == 0 && k.sizes() == v.sizes();
 }
 
-AttentionOutput fused_attention(const AttentionInput& in) {
-  const Tensor q = in.q.contiguous();
-  // Cache views are [B, KV, capacity, hd] narrowed to S rows: each head's rows are contiguous.
-  // Anything else is made so.
-  const auto rows_contiguous = [](const Tensor& t) {
-    return t.stride(3) == 1 && (t.size(2) == 1 || t.stride(2) == t.size(3));
-  };
-  const Tensor k = rows_contiguous(in.k) ? in.k : in.k.contiguous();
-  const Tensor v = rows_contiguous(in.v) ? in.v : in.v.contiguous();
-  const Shape s{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
-  AttentionOutput o;
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-  o.out = torch::empty({s.B, s.T, s.H * s.hd}, f32);
-  if (in.want_entropy) o.entropy = torch::empty({s.B, s.H, s.T}, f32);
+namespace {
 
+// Cache views are [B, KV, capacity, hd] narrowed to S rows: each head's rows are contiguous.
+bool rows_contiguous(const Tensor& t) {
+  return t.stride(3) == 1 && (t.size(2) == 1 || t.stride(2) == t.size(3));
+}
+
+}  // namespace
+
+bool attention_items_apply(const Tensor& q, const Tensor& k, const Tensor& v) {
+  return fused_attention_applies(q, k, v) && q.is_contiguous() && rows_contiguous(k) &&
+         rows_contiguous(v);
+}
+
+struct AttentionItems::Plan {
+  AttentionInput in;
+  Shape s;
+  Operands ops;
+  float *out, *entropy;
+  std::vector<Item> items;
+};
+
+AttentionItems::AttentionItems(const AttentionInput& in, float* out, float* entropy)
+    : p_(std::make_unique<Plan>()) {
+  const Tensor &q = in.q, &k = in.k, &v = in.v;
+  p_->in = in;
+  p_->s = {q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  p_->ops = {q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), k.stride(0),
+             k.stride(1),         v.stride(0),         v.stride(1)};
+  p_->out = out;
+  p_->entropy = entropy;
   // Later blocks see more keys: handed out largest first, one at a time, so the threads end
   // together (a static split would give one thread the whole lower triangle's heavy half).
-  std::vector<Item> items;
-  for (int64_t i0 = ((s.T - 1) / kBlock) * kBlock; i0 >= 0; i0 -= kBlock)
-    for (int64_t b = 0; b < s.B; ++b)
-      for (int64_t h = 0; h < s.H; ++h) items.push_back({b, h, i0, std::min(s.T, i0 + kBlock)});
-  const Operands ops{q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), k.stride(0),
-                     k.stride(1),         v.stride(0),         v.stride(1)};
-  float* op = o.out.data_ptr<float>();
-  float* ep = in.want_entropy ? o.entropy.data_ptr<float>() : nullptr;
-  const int64_t n_items = static_cast<int64_t>(items.size());
+  const Shape& sh = p_->s;
+  for (int64_t i0 = ((sh.T - 1) / kBlock) * kBlock; i0 >= 0; i0 -= kBlock)
+    for (int64_t b = 0; b < sh.B; ++b)
+      for (int64_t h = 0; h < sh.H; ++h)
+        p_->items.push_back({b, h, i0, std::min(sh.T, i0 + kBlock)});
+}
+
+AttentionItems::~AttentionItems() = default;
+
+int64_t AttentionItems::size() const {
+  return static_cast<int64_t>(p_->items.size());
+}
+
+void AttentionItems::run(int64_t i, std::vector<float>& tile) const {
+  run_item(p_->in, p_->s, p_->items[static_cast<std::size_t>(i)], p_->ops, p_->out, p_->entropy,
+           tile);
+}
+
+AttentionOutput fused_attention(const AttentionInput& in) {
+  AttentionInput ready = in;
+  ready.q = in.q.contiguous();
+  ready.k = rows_contiguous(in.k) ? in.k : in.k.contiguous();  // anything else is made so
+  ready.v = rows_contiguous(in.v) ? in.v : in.v.contiguous();
+  const int64_t B = ready.q.size(0), H = ready.q.size(1), T = ready.q.size(2), hd = ready.q.size(3);
+  AttentionOutput o;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  o.out = torch::empty({B, T, H * hd}, f32);
+  if (in.want_entropy) o.entropy = torch::empty({B, H, T}, f32);
+  const AttentionItems items(ready, o.out.data_ptr<float>(),
+                             in.want_entropy ? o.entropy.data_ptr<float>() : nullptr);
+  const int64_t n_items = items.size();
 #pragma omp parallel num_threads(std::max(1, at::get_num_threads()))
   {
     std::vector<float> tile;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t x = 0; x < n_items; ++x)
-      run_item(in, s, items[static_cast<std::size_t>(x)], ops, op, ep, tile);
+    for (int64_t x = 0; x < n_items; ++x) items.run(x, tile);
   }
   return o;
 }

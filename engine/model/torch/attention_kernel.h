@@ -10,7 +10,9 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <optional>
+#include <vector>
 
 namespace th::model {
 
@@ -38,5 +40,30 @@ bool fused_attention_applies(const torch::Tensor& q, const torch::Tensor& k,
 // The attention of `in` (see the header comment). Uses torch's OpenMP thread count; the result
 // does not depend on it. Thread-safe; not realtime-safe (allocates, runs a thread team).
 AttentionOutput fused_attention(const AttentionInput& in);
+
+// Whether AttentionItems takes these tensors as they are: fused_attention_applies, q contiguous,
+// k and v with each head's rows contiguous (a KV cache's narrowed view qualifies). Thread-safe;
+// realtime-safe.
+bool attention_items_apply(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+
+// fused_attention's work as items (one head's block of query rows each) for a thread team to
+// share: out [B, T, H·hd] and entropy [B, H, T] (nullptr: not computed) are written at run()
+// time from whatever q, k and v (attention_items_apply) hold then, so a team can make the
+// items before it writes its q, k and v. in.want_entropy is ignored. Construction allocates;
+// run() is thread-safe for distinct items, not realtime-safe (grows `tile`).
+class AttentionItems {
+ public:
+  AttentionItems(const AttentionInput& in, float* out, float* entropy);
+  ~AttentionItems();
+  AttentionItems(const AttentionItems&) = delete;
+  AttentionItems& operator=(const AttentionItems&) = delete;
+
+  int64_t size() const;
+  void run(int64_t item, std::vector<float>& tile) const;
+
+ private:
+  struct Plan;
+  std::unique_ptr<Plan> p_;
+};
 
 }  // namespace th::model

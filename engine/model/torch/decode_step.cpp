@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/torch/kernels.h"
+#include "model/torch/team.h"
 #include "model/torch/transformer_detail.h"
 
 namespace th::model {
@@ -170,38 +171,6 @@ constexpr Fallback kFallbacks[] = {
 
 // ---- The step. ------------------------------------------------------------------------------
 
-// The threads meet here between phases. With the rows handed out in chunks the threads arrive
-// within microseconds of each other, so a short spin usually ends the wait; past it the waiter
-// sleeps. The spin is kept short because on a shared machine both threads may end up on one
-// core, where a spinning waiter takes the time the other needs to arrive.
-class SpinBarrier {
- public:
-  void wait(int n) {
-    const unsigned gen = gen_.load(std::memory_order_acquire);
-    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
-      arrived_.store(0, std::memory_order_relaxed);
-      gen_.store(gen + 1, std::memory_order_release);
-      gen_.notify_all();
-      return;
-    }
-    for (int i = 0; i < kSpins; ++i) {
-      if (gen_.load(std::memory_order_acquire) != gen) return;
-      _mm_pause();
-    }
-    while (gen_.load(std::memory_order_acquire) == gen) gen_.wait(gen, std::memory_order_acquire);
-  }
-
- private:
-  static constexpr int kSpins = 256;  // a few microseconds
-  std::atomic<int> arrived_{0};
-  std::atomic<unsigned> gen_{0};
-};
-
-// [b, e) of n items (attention heads) for thread `tid` of `nt`.
-std::pair<int64_t, int64_t> share(int64_t n, int tid, int nt) {
-  return {n * tid / nt, n * (tid + 1) / nt};
-}
-
 // A product's rows handed out from a shared counter in shrinking chunks (a share of what is
 // left, between ~32 KB and ~256 KB of weights): the two threads' memory throughput varies from
 // moment to moment, and with fixed halves the faster one waited at every barrier (8 % of the
@@ -259,18 +228,6 @@ struct CacheRows {
     }
   }
 };
-
-// Grows the layer's buffer as the general path's append does (capacity 64, doubling), keeping
-// positions [0, start).
-void reserve(Tensor& buf, int64_t kv, int64_t hd, int64_t start, torch::ScalarType dtype) {
-  const int64_t need = start + 1;
-  if (buf.defined() && buf.size(2) >= need) return;
-  int64_t cap = buf.defined() ? buf.size(2) : 64;
-  while (cap < need) cap *= 2;
-  Tensor grown = torch::empty({1, kv, cap, hd}, torch::TensorOptions().dtype(dtype));
-  if (buf.defined() && start > 0) grown.narrow(2, 0, start).copy_(buf.narrow(2, 0, start));
-  buf = grown;
-}
 
 // torch's silu and tanh-GELU as they run on a tensor of the compute dtype: for bfloat16 every
 // elementary operation rounds to bfloat16 (Vectorized<BFloat16> arithmetic), constants included.
@@ -569,8 +526,9 @@ Tensor decode_step(const ModelConfig& c, const ArchSpec& a, const Weights& w, in
   s.rope_sin[0] = sin_g.data_ptr<float>();
   s.rope_sin[1] = sin_l.data_ptr<float>();
   for (std::size_t l = 0; l < L; ++l) {
-    reserve(cache.k[l], KV, hd, start, dtype);
-    reserve(cache.v[l], KV, hd, start, dtype);
+    const auto opts = torch::TensorOptions().dtype(dtype);
+    detail::reserve_cache(cache.k[l], 1, KV, hd, start, start + 1, opts);
+    detail::reserve_cache(cache.v[l], 1, KV, hd, start, start + 1, opts);
     const bool bf_cache = dtype == torch::kBFloat16;
     const int64_t cap = cache.k[l].size(2);
     s.kc.push_back({cache.k[l].data_ptr(), bf_cache, cap, hd});

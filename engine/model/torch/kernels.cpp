@@ -375,6 +375,32 @@ void linear_out(Tensor& out, const Tensor& x, const Tensor& w) {
   bf16_product(x, w.contiguous(), out.data_ptr<float>());
 }
 
+int64_t product_chunk_rows(int64_t K) {
+  return std::max<int64_t>(16, (int64_t{1} << 18) / std::max<int64_t>(K, 1) / 16 * 16);
+}
+
+void product_rows(const float* x, int64_t M, int64_t K, const Tensor& w, int64_t n0, int64_t n1,
+                  float* out, int64_t ldo) {
+  if (n1 <= n0 || M <= 0) return;
+  for (int64_t m = 0; m < M; ++m)
+    std::memset(out + m * ldo, 0, static_cast<std::size_t>(n1 - n0) * sizeof(float));
+  if (w.scalar_type() != torch::kBFloat16) {
+    add_product(M, n1 - n0, K, x, w.data_ptr<float>() + n0 * K, out, ldo);
+    return;
+  }
+  const auto* src = reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
+  const int64_t chunk = product_chunk_rows(K);
+  float* wide = widen_scratch(std::min(chunk, n1 - n0) * K);
+  for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
+    const int64_t n = std::min(chunk, n1 - c0);
+    if (has_avx2_fma())
+      widen_avx2(src + c0 * K, wide, n * K);
+    else
+      for (int64_t i = 0; i < n * K; ++i) wide[i] = bf16_to_float(src[c0 * K + i]);
+    add_product(M, n, K, x, wide, out + (c0 - n0), ldo);
+  }
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (bf16_fast_path(a, b))
     return torch::matmul(a.to(torch::kFloat32), b.to(torch::kFloat32)).to(a.scalar_type());

@@ -52,6 +52,19 @@ torch::Tensor linear_stacked(const torch::Tensor& x, const std::vector<const tor
 // Thread-safe (torch's pool); not realtime-safe (allocates the widening buffer once per thread).
 void linear_out(torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& w);
 
+// out[M, n1 − n0] (row stride ldo) = x[M, K] · w[n0:n1, K]ᵀ for float32 x (contiguous rows) and
+// w float32 or BF16, computed by the calling thread alone when it runs inside a thread team's
+// region (OpenBLAS does not nest): a team splits a product among its threads by output columns.
+// A BF16 w is widened product_chunk_rows(K) rows at a time into this thread's scratch (≤ 1 MB:
+// a team's scratch stays small next to a large model's weights), one sgemm per chunk.
+// Thread-safe; not realtime-safe (grows the scratch once).
+void product_rows(const float* x, int64_t M, int64_t K, const torch::Tensor& w, int64_t n0,
+                  int64_t n1, float* out, int64_t ldo);
+
+// Rows of a K-wide matrix per product_rows chunk: a multiple of 16, ~256K values. Thread-safe;
+// realtime-safe.
+int64_t product_chunk_rows(int64_t K);
+
 // Batched a [..., M, K] · b [..., K, N] → [..., M, N] in a's dtype. Thread-safe; allocates.
 torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b);
 

@@ -43,14 +43,8 @@ __attribute__((target("avx2,fma"))) void gated_avx2(const float* g, const float*
   for (int64_t i = n8; i < n; ++i) out[i] = gated_scalar(g[i], u[i], act);
 }
 
-// Σ (x − k) and Σ (x − k)² over a row in double, k its first value (a shift that keeps the
-// squares from cancelling).
-struct Moments {
-  double shift, s1, s2;
-};
-
-Moments moments_scalar(const float* x, int64_t b, int64_t e, double k) {
-  Moments m{k, 0, 0};
+RowMoments moments_scalar(const float* x, int64_t b, int64_t e, double k) {
+  RowMoments m{k, 0, 0};
   for (int64_t i = b; i < e; ++i) {
     const double d = x[i] - k;
     m.s1 += d;
@@ -59,7 +53,7 @@ Moments moments_scalar(const float* x, int64_t b, int64_t e, double k) {
   return m;
 }
 
-__attribute__((target("avx2,fma"))) Moments moments_avx2(const float* x, int64_t n) {
+__attribute__((target("avx2,fma"))) RowMoments moments_avx2(const float* x, int64_t n) {
   const double k = x[0];
   const __m256d kv = _mm256_set1_pd(k);
   __m256d s1a = _mm256_setzero_pd(), s1b = s1a, s2a = s1a, s2b = s1a;
@@ -75,7 +69,7 @@ __attribute__((target("avx2,fma"))) Moments moments_avx2(const float* x, int64_t
   alignas(32) double l1[4], l2[4];
   _mm256_store_pd(l1, _mm256_add_pd(s1a, s1b));
   _mm256_store_pd(l2, _mm256_add_pd(s2a, s2b));
-  const Moments tail = moments_scalar(x, n8, n, k);
+  const RowMoments tail = moments_scalar(x, n8, n, k);
   return {k, (l1[0] + l1[1]) + (l1[2] + l1[3]) + tail.s1,
           (l2[0] + l2[1]) + (l2[2] + l2[3]) + tail.s2};
 }
@@ -101,6 +95,14 @@ __attribute__((target("avx2,fma"))) int64_t count_below_avx2(const float* x, int
 
 }  // namespace
 
+void gated_row(const float* gate, const float* up, float* out, int64_t n, Activation act) {
+  if (has_avx2_fma()) {
+    gated_avx2(gate, up, out, n, act);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) out[i] = gated_scalar(gate[i], up[i], act);
+}
+
 bool mlp_kernels_apply(const Tensor& gate, const Tensor& up) {
   return f32_even_rows(gate) && f32_even_rows(up) && gate.sizes() == up.sizes() &&
          gate.strides() == up.strides() && !at::GradMode::is_enabled();
@@ -111,56 +113,54 @@ Tensor gated_activation(const Tensor& gate, const Tensor& up, Activation act) {
   Tensor out = torch::empty(gate.sizes(), gate.options());
   const float *g = gate.data_ptr<float>(), *u = up.data_ptr<float>();
   float* o = out.data_ptr<float>();
-  const bool avx2 = has_avx2_fma();
   const int64_t grain = row_grain(I);
   at::parallel_for(0, gate.size(0) * gate.size(1), grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      if (avx2) {
-        gated_avx2(g + r * ld, u + r * ld, o + r * I, I, act);
-        continue;
-      }
-      for (int64_t i = 0; i < I; ++i)
-        o[r * I + i] = gated_scalar(g[r * ld + i], u[r * ld + i], act);
-    }
+    for (int64_t r = r0; r < r1; ++r) gated_row(g + r * ld, u + r * ld, o + r * I, I, act);
   });
   return out;
+}
+
+RowMoments row_moments(const float* x, int64_t n) {
+  return has_avx2_fma() ? moments_avx2(x, n) : moments_scalar(x, 0, n, x[0]);
+}
+
+float sparsity_threshold(const RowMoments* rows, int64_t count, int64_t n) {
+  // The rows' (mean, M2) merged pairwise in order (Chan et al.): the population variance of all
+  // count·n values.
+  double seen = 0, mean = 0, m2 = 0;
+  const double ni = static_cast<double>(n);
+  for (int64_t r = 0; r < count; ++r) {
+    const RowMoments& m = rows[r];
+    const double row_mean = m.shift + m.s1 / ni, row_m2 = m.s2 - m.s1 * m.s1 / ni;
+    const double tot = seen + ni, delta = row_mean - mean;
+    mean += delta * ni / tot;
+    m2 += row_m2 + delta * delta * seen * ni / tot;
+    seen = tot;
+  }
+  // As torch computes 0.1 · std on a float32 tensor: the std in float, times 0.1 in float.
+  return static_cast<float>(std::sqrt(m2 / seen)) * 0.1f;
+}
+
+float fraction_below(const float* x, int64_t n, float thr) {
+  const int64_t c = has_avx2_fma() ? count_below_avx2(x, n, thr) : count_below_scalar(x, 0, n, thr);
+  return static_cast<float>(c) / static_cast<float>(n);
 }
 
 Tensor sparsity_f32(const Tensor& a) {
   const int64_t B = a.size(0), T = a.size(1), I = a.size(2);
   Tensor out = torch::empty({B, T}, torch::kFloat32);
-  const bool avx2 = has_avx2_fma();
   const int64_t grain = row_grain(I);
-  std::vector<Moments> rows(static_cast<std::size_t>(T));
+  std::vector<RowMoments> rows(static_cast<std::size_t>(T));
   for (int64_t b = 0; b < B; ++b) {
     const float* base = a.data_ptr<float>() + b * T * I;
     at::parallel_for(0, T, grain, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const float* x = base + t * I;
-        rows[static_cast<std::size_t>(t)] =
-            avx2 ? moments_avx2(x, I) : moments_scalar(x, 0, I, x[0]);
-      }
+      for (int64_t t = t0; t < t1; ++t)
+        rows[static_cast<std::size_t>(t)] = row_moments(base + t * I, I);
     });
-    // The rows' (mean, M2) merged pairwise in order (Chan et al.): the population variance of
-    // all T·I values.
-    double n = 0, mean = 0, m2 = 0;
-    const double ni = static_cast<double>(I);
-    for (const Moments& m : rows) {
-      const double row_mean = m.shift + m.s1 / ni, row_m2 = m.s2 - m.s1 * m.s1 / ni;
-      const double tot = n + ni, delta = row_mean - mean;
-      mean += delta * ni / tot;
-      m2 += row_m2 + delta * delta * n * ni / tot;
-      n = tot;
-    }
-    // As torch computes 0.1 · std on a float32 tensor: the std in float, times 0.1 in float.
-    const float thr = static_cast<float>(std::sqrt(m2 / n)) * 0.1f;
+    const float thr = sparsity_threshold(rows.data(), T, I);
     float* o = out.data_ptr<float>() + b * T;
     at::parallel_for(0, T, grain, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const float* x = base + t * I;
-        const int64_t c = avx2 ? count_below_avx2(x, I, thr) : count_below_scalar(x, 0, I, thr);
-        o[t] = static_cast<float>(c) / static_cast<float>(I);
-      }
+      for (int64_t t = t0; t < t1; ++t) o[t] = fraction_below(base + t * I, I, thr);
     });
   }
   return out;

@@ -21,9 +21,30 @@ bool mlp_kernels_apply(const torch::Tensor& gate, const torch::Tensor& up);
 // x / (1 + e^(−x)). Thread-safe (torch's pool); not realtime-safe (allocates).
 torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act);
 
+// out[i] = act(gate[i]) · up[i] for i < n: gated_activation's arithmetic on one row. Thread-safe;
+// realtime-safe.
+void gated_row(const float* gate, const float* up, float* out, int64_t n, Activation act);
+
 // detail::sparsity for a float32 contiguous [B, T, I]: per batch row the population std of all
 // its values (per-row moments in double, merged), then per token the fraction of |a| < 0.1·std.
 // Thread-safe (torch's pool); not realtime-safe (allocates).
 torch::Tensor sparsity_f32(const torch::Tensor& a);
+
+// sparsity_f32 in pieces, for a thread team that takes its rows' moments, meets, and counts its
+// rows against the threshold every thread derives alike from all rows' moments. All thread-safe
+// and realtime-safe.
+
+// Σ (x − k) and Σ (x − k)² over a row in double, k its first value (a shift that keeps the
+// squares from cancelling).
+struct RowMoments {
+  double shift, s1, s2;
+};
+RowMoments row_moments(const float* x, int64_t n);
+
+// 0.1 · the population std of `count` rows of n values, from their moments merged in order.
+float sparsity_threshold(const RowMoments* rows, int64_t count, int64_t n);
+
+// The fraction of x[0, n) with |x| < thr.
+float fraction_below(const float* x, int64_t n, float thr);
 
 }  // namespace th::model

@@ -23,4 +23,23 @@ torch::Tensor rope_heads(const torch::Tensor& x, int64_t n, int64_t hd, const to
                          float eps, bool offset_one, const torch::Tensor& cos,
                          const torch::Tensor& sin);
 
+// rope_heads' arithmetic on raw rows, for a thread team's share of the items (b, t) of x.
+struct RopeRows {
+  const float* x;  // [B, T, ·] rows, `ld` apart; head h of (b, t) at x + (b·T + t)·ld + h·hd
+  int64_t ld, T, n, hd;
+  const float* norm;  // the heads' RMS-norm weights, or nullptr
+  float eps;
+  bool offset_one;
+  const float *cos, *sin;  // [T, rd]
+  int64_t rd;
+  // Head h of (b, t) goes to out + ((b·n + h)·cap + off + t)·hd: a [B, n, T, hd] tensor
+  // (cap = T, off = 0), or a KV cache's [B, n, cap, hd] buffer from position off.
+  float* out;
+  int64_t cap, off;
+};
+
+// Items [i0, i1) of B·T (item b·T + t) on the calling thread. Thread-safe (disjoint items);
+// not realtime-safe (allocates a row).
+void rope_rows(const RopeRows& r, int64_t i0, int64_t i1);
+
 }  // namespace th::model

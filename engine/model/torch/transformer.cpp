@@ -8,12 +8,14 @@
 #include <limits>
 #include <mutex>
 #include <numbers>
+#include <optional>
 #include <string_view>
 
 #include "core/error.h"
 #include "model/torch/attention_kernel.h"
 #include "model/torch/decode_step.h"
 #include "model/torch/kernels.h"
+#include "model/torch/layer_team.h"
 #include "model/torch/mlp_kernel.h"
 #include "model/torch/rope_kernel.h"
 #include "model/torch/transformer_detail.h"
@@ -195,17 +197,11 @@ struct LayerContext {
   int layer;
 };
 
-// Writes x [B, KV, T, hd] at positions [start, start + T) of the layer's buffer (grown by
-// doubling when full) and returns positions [0, start + T).
+// Writes x [B, KV, T, hd] at positions [start, start + T) of the layer's buffer and returns
+// positions [0, start + T).
 Tensor append_to_cache(Tensor& buf, const Tensor& x, int64_t start) {
   const int64_t need = start + x.size(2);
-  if (!buf.defined() || buf.size(2) < need) {
-    int64_t cap = buf.defined() ? buf.size(2) : 64;
-    while (cap < need) cap *= 2;
-    Tensor grown = torch::empty({x.size(0), x.size(1), cap, x.size(3)}, x.options());
-    if (buf.defined() && start > 0) grown.narrow(2, 0, start).copy_(buf.narrow(2, 0, start));
-    buf = grown;
-  }
+  detail::reserve_cache(buf, x.size(0), x.size(1), x.size(3), start, need, x.options());
   buf.narrow(2, start, x.size(2)).copy_(x);
   return buf.narrow(2, 0, need);
 }
@@ -311,6 +307,38 @@ Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
   return model::linear(a, lw.down);
 }
 
+// Every layer in one thread team (layer_team.h) when each of them is one it takes: returns the
+// last layer's output, the captures pushed as the layer-by-layer path pushes them.
+std::optional<Tensor> layers_as_team(const std::vector<LayerContext>& ctxs, const Weights& w,
+                                     const Tensor& h) {
+  std::vector<LayerTeamInput> ins;
+  for (const LayerContext& ctx : ctxs) {
+    Capture* cap = ctx.capture;
+    if (!ctx.fused || (cap && cap->want_attn_probs)) return std::nullopt;
+    const auto& c = ctx.c;
+    const auto l = static_cast<std::size_t>(ctx.layer);
+    ins.push_back(
+        {w.layers[l], c.num_attention_heads, c.num_key_value_heads, c.head_dim,
+         static_cast<float>(c.rms_norm_eps), ctx.a.norm_offset_one, ctx.act, ctx.rope->cos,
+         ctx.rope->sin, ctx.start, ctx.window,
+         std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(c.head_dim)), -0.5),
+         c.attn_logit_softcapping, cap && cap->want_attn_entropy, cap && cap->want_mlp_act,
+         cap && cap->want_mlp_sparsity, cap && cap->want_hidden,
+         ctx.cache ? &ctx.cache->k[l] : nullptr, ctx.cache ? &ctx.cache->v[l] : nullptr});
+    if (!layer_team_applies(h, ins.back())) return std::nullopt;
+  }
+  if (ins.empty()) return std::nullopt;
+  const std::vector<LayerTeamOutput> outs = layers_team(h, ins);
+  Capture* cap = ctxs.front().capture;
+  for (std::size_t l = 0; cap && l < outs.size(); ++l) {
+    if (cap->want_hidden) cap->hidden.push_back(l == 0 ? h.detach() : outs[l - 1].h);
+    if (cap->want_attn_entropy) cap->attn_entropy.push_back(outs[l].entropy);
+    if (cap->want_mlp_act) cap->mlp_act.push_back(outs[l].act);
+    if (cap->want_mlp_sparsity) cap->mlp_sparsity.push_back(outs[l].sparsity);
+  }
+  return outs.back().h;
+}
+
 Tensor decoder_layer(const LayerContext& ctx, const LayerWeights& lw, Tensor h) {
   const double eps = ctx.c.rms_norm_eps;
   const bool off = ctx.a.norm_offset_one;
@@ -329,6 +357,16 @@ namespace detail {
 Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
               torch::ScalarType dtype, KVCache* cache, int which) {
   return model::rope_for(c, base, s, start, len, dtype, cache, which);
+}
+
+void reserve_cache(Tensor& buf, int64_t B, int64_t kv, int64_t hd, int64_t start, int64_t need,
+                   const torch::TensorOptions& options) {
+  if (buf.defined() && buf.size(2) >= need) return;
+  int64_t cap = buf.defined() ? buf.size(2) : 64;
+  while (cap < need) cap *= 2;
+  Tensor grown = torch::empty({B, kv, cap, hd}, options);
+  if (buf.defined() && start > 0) grown.narrow(2, 0, start).copy_(buf.narrow(2, 0, start));
+  buf = grown;
 }
 
 Tensor entropy(const Tensor& probs) {
@@ -401,29 +439,28 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   const Rope local = a.local_rope_base ? rope_for(c, c.rope_local_base_freq, RopeScaling{}, start,
                                                   T, dtype, cache, 1)
                                        : global;
-  const Tensor global_mask = blocked(start, T, start + T, std::nullopt);
-  const Tensor local_mask =
-      c.sliding_window ? blocked(start, T, start + T, c.sliding_window) : global_mask;
+  Tensor global_mask, local_mask;  // made for the layer-by-layer path only (the team needs none)
   const Activation act = resolve_activation(c, a);
   // TH_FUSED_KERNELS=0 keeps every layer on torch's operations (tests compare the two).
   const char* fused_env = std::getenv("TH_FUSED_KERNELS");
   const bool fused = !(fused_env && std::string_view(fused_env) == "0");
   const bool want_hidden = capture && capture->want_hidden;
+  std::vector<LayerContext> ctxs;
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
-    if (want_hidden) capture->hidden.push_back(h.detach());
     const bool sliding = c.is_sliding[l];
-    LayerContext ctx{c,
-                     a,
-                     act,
-                     start,
-                     sliding ? &local : &global,
-                     sliding ? &local_mask : &global_mask,
-                     sliding ? c.sliding_window : std::nullopt,
-                     fused,
-                     capture,
-                     cache,
-                     static_cast<int>(l)};
-    h = decoder_layer(ctx, w.layers[l], h);
+    ctxs.push_back({c, a, act, start, sliding ? &local : &global,
+                    sliding ? &local_mask : &global_mask, sliding ? c.sliding_window : std::nullopt,
+                    fused, capture, cache, static_cast<int>(l)});
+  }
+  if (auto out = layers_as_team(ctxs, w, h)) {
+    h = *out;
+  } else {
+    global_mask = blocked(start, T, start + T, std::nullopt);
+    local_mask = c.sliding_window ? blocked(start, T, start + T, c.sliding_window) : global_mask;
+    for (std::size_t l = 0; l < w.layers.size(); ++l) {
+      if (want_hidden) capture->hidden.push_back(h.detach());
+      h = decoder_layer(ctxs[l], w.layers[l], h);
+    }
   }
   h = rms_norm(h, w.final_norm, c.rms_norm_eps, a.norm_offset_one);
   if (want_hidden) capture->hidden.push_back(h.detach());

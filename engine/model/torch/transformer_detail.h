@@ -22,6 +22,12 @@ struct Rope {
 Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
               torch::ScalarType dtype, KVCache* cache, int which);
 
+// Makes a layer's cache buffer [B, kv, capacity, hd] hold at least `need` positions — capacity
+// 64, doubling — keeping positions [0, start). Not thread-safe for a shared cache; allocates
+// when it grows.
+void reserve_cache(torch::Tensor& buf, int64_t B, int64_t kv, int64_t hd, int64_t start,
+                   int64_t need, const torch::TensorOptions& options);
+
 // −Σ p·ln p over the last dim (p clamped to [1e-12, 1]), float32. Thread-safe; allocates.
 torch::Tensor entropy(const torch::Tensor& probs);
 
