@@ -65,7 +65,7 @@ bool layer_team_applies(const Tensor& h, const LayerTeamInput& in) {
     return false;
   const LayerWeights& w = in.w;
   const int64_t B = h.size(0), T = h.size(1), D = h.size(2), H = in.heads, KV = in.kv_heads,
-                hd = in.head_dim, I = w.gate.defined() ? w.gate.size(0) : 0;
+                hd = in.head_dim, I = in.intermediate;
   const bool rope = cpu_f32(in.cos) && cpu_f32(in.sin) && in.cos.dim() == 2 &&
                     in.cos.sizes() == in.sin.sizes() && in.cos.size(0) == T &&
                     in.cos.size(1) % 2 == 0 && in.cos.size(1) <= hd;
@@ -98,7 +98,7 @@ std::vector<LayerTeamOutput> layers_team(const Tensor& h, const std::vector<Laye
   if (ins.empty()) return {};
   const LayerTeamInput& first = ins.front();
   const int64_t B = h.size(0), T = h.size(1), D = h.size(2), M = B * T, H = first.heads,
-                KV = first.kv_heads, hd = first.head_dim, I = first.w.gate.size(0), Nq = H * hd,
+                KV = first.kv_heads, hd = first.head_dim, I = first.intermediate, Nq = H * hd,
                 Nk = KV * hd, ld = Nq + 2 * Nk;
   const auto f32 = h.options();
   // Shared by the layers in turn (each is done with them before the next writes them).

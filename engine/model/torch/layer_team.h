@@ -30,7 +30,7 @@ namespace th::model {
 
 struct LayerTeamInput {
   const LayerWeights& w;
-  int64_t heads, kv_heads, head_dim;
+  int64_t heads, kv_heads, head_dim, intermediate;  // the config's: every layer alike
   float eps;
   bool offset_one;  // Gemma's (1 + w) norms
   Activation act;

@@ -318,13 +318,26 @@ std::optional<Tensor> layers_as_team(const std::vector<LayerContext>& ctxs, cons
     const auto& c = ctx.c;
     const auto l = static_cast<std::size_t>(ctx.layer);
     ins.push_back(
-        {w.layers[l], c.num_attention_heads, c.num_key_value_heads, c.head_dim,
-         static_cast<float>(c.rms_norm_eps), ctx.a.norm_offset_one, ctx.act, ctx.rope->cos,
-         ctx.rope->sin, ctx.start, ctx.window,
+        {w.layers[l],
+         c.num_attention_heads,
+         c.num_key_value_heads,
+         c.head_dim,
+         c.intermediate_size,
+         static_cast<float>(c.rms_norm_eps),
+         ctx.a.norm_offset_one,
+         ctx.act,
+         ctx.rope->cos,
+         ctx.rope->sin,
+         ctx.start,
+         ctx.window,
          std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(c.head_dim)), -0.5),
-         c.attn_logit_softcapping, cap && cap->want_attn_entropy, cap && cap->want_mlp_act,
-         cap && cap->want_mlp_sparsity, cap && cap->want_hidden,
-         ctx.cache ? &ctx.cache->k[l] : nullptr, ctx.cache ? &ctx.cache->v[l] : nullptr});
+         c.attn_logit_softcapping,
+         cap && cap->want_attn_entropy,
+         cap && cap->want_mlp_act,
+         cap && cap->want_mlp_sparsity,
+         cap && cap->want_hidden,
+         ctx.cache ? &ctx.cache->k[l] : nullptr,
+         ctx.cache ? &ctx.cache->v[l] : nullptr});
     if (!layer_team_applies(h, ins.back())) return std::nullopt;
   }
   if (ins.empty()) return std::nullopt;
