@@ -154,11 +154,6 @@ bool rows_contiguous(const Tensor& t) {
 
 }  // namespace
 
-bool attention_items_apply(const Tensor& q, const Tensor& k, const Tensor& v) {
-  return fused_attention_applies(q, k, v) && q.is_contiguous() && rows_contiguous(k) &&
-         rows_contiguous(v);
-}
-
 struct AttentionItems::Plan {
   AttentionInput in;
   Shape s;

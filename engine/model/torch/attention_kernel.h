@@ -41,16 +41,13 @@ bool fused_attention_applies(const torch::Tensor& q, const torch::Tensor& k,
 // does not depend on it. Thread-safe; not realtime-safe (allocates, runs a thread team).
 AttentionOutput fused_attention(const AttentionInput& in);
 
-// Whether AttentionItems takes these tensors as they are: fused_attention_applies, q contiguous,
-// k and v with each head's rows contiguous (a KV cache's narrowed view qualifies). Thread-safe;
-// realtime-safe.
-bool attention_items_apply(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
-
 // fused_attention's work as items (one head's block of query rows each) for a thread team to
-// share: out [B, T, H·hd] and entropy [B, H, T] (nullptr: not computed) are written at run()
-// time from whatever q, k and v (attention_items_apply) hold then, so a team can make the
-// items before it writes its q, k and v. in.want_entropy is ignored. Construction allocates;
-// run() is thread-safe for distinct items, not realtime-safe (grows `tile`).
+// share. in's tensors as fused_attention_applies() takes them, q contiguous and each head's rows
+// of k and v contiguous (a KV cache's narrowed view qualifies). out [B, T, H·hd] and entropy
+// [B, H, T] (nullptr: not computed) are written at run() time from whatever q, k and v hold
+// then, so a team can make the items before it writes its q, k and v; in.want_entropy is
+// ignored. Construction allocates; run() is thread-safe for distinct items, not realtime-safe
+// (grows `tile`).
 class AttentionItems {
  public:
   AttentionItems(const AttentionInput& in, float* out, float* entropy);
