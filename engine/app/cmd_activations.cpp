@@ -1,7 +1,8 @@
 // `tensorhaus activations --model DIR (--prompt TEXT | --tokens 1,2,3) --out FILE.safetensors
-// [--dtype float32|bfloat16]`: one forward pass with capture, written as safetensors
-// (tokens I64 [T], hidden F32 [L+1,T,D], attn_entropy F32 [L,H,T], mlp_sparsity F32 [L,T],
-// logits F32 [1,V] of the last token, or [T,V] with --all-logits); conventions in docs/model.md.
+// [--dtype float32|bfloat16] [--last-logits]`: one forward pass with capture, written as
+// safetensors (tokens I64 [T], hidden F32 [L+1,T,D], attn_entropy F32 [L,H,T], mlp_sparsity F32
+// [L,T], logits F32 [T,V] — or [1,V] of the last token with --last-logits); conventions in
+// docs/model.md.
 // With `--prompts FILE [--field NAME]` it writes the dataset features of every prompt instead (a
 // FeatureStore file, dataset.*).
 #include <fmt/format.h>
@@ -26,7 +27,8 @@ struct ActivationsArgs {
   std::string prompts, field;
   std::string out;
   std::string dtype = "float32";
-  bool all_logits = false;
+  bool last_logits = false;
+  bool all_logits = false;  // the default; the flag is kept for scripts that pass it
 };
 
 std::span<const std::byte> bytes_of(const std::vector<float>& v) {
@@ -52,7 +54,7 @@ void run(const ActivationsArgs& a) {
   const auto ids =
       a.tokens.empty() ? runner.encode(a.prompt) : model::parse_token_list(a.tokens, "--tokens");
   model::CaptureRequest what;
-  what.all_logits = a.all_logits;
+  what.all_logits = !a.last_logits;
   const auto cap = runner.forward(ids, what);
   std::vector<model::TensorData> out;
   out.push_back({"tokens",
@@ -72,7 +74,7 @@ void run(const ActivationsArgs& a) {
        {"model_type", c.model_type},
        {"dtype", a.dtype},
        {"lm_head", runner.lm_head_tied() ? "tied to embed" : "separate"},
-       {"logits", a.all_logits ? "every token" : "last token"},
+       {"logits", a.last_logits ? "last token" : "every token"},
        {"mlp_sparsity", "fraction of act(gate)*up units with |a| < 0.1*std(layer activations)"}});
   fmt::print(stderr, "{}: {} tokens, {} layers → {}\n", runner.dir().string(), ids.size(),
              c.num_hidden_layers, a.out);
@@ -96,8 +98,11 @@ void register_activations(CLI::App& app) {
   cmd->add_option("--field", a->field, "Field or CSV column of --prompts (default: instruction)");
   cmd->add_option("--out", a->out, "Output .safetensors file")->required();
   cmd->add_option("--dtype", a->dtype, "Compute dtype: float32 or bfloat16")->capture_default_str();
-  cmd->add_flag("--all-logits", a->all_logits,
-                "Logits of every token [T,V] (default: the last token's [1,V])");
+  auto* last = cmd->add_flag("--last-logits", a->last_logits,
+                             "Logits of the last token only [1,V] (default: every token's [T,V]; "
+                             "for a large vocabulary the [T,V] array is the largest output)");
+  cmd->add_flag("--all-logits", a->all_logits, "Logits of every token [T,V] (the default)")
+      ->excludes(last);
   cmd->callback([a, p, t, ps] {
     if (ps->count() > 0) return run_dataset(*a);
     if (p->count() == 0 && t->count() == 0)

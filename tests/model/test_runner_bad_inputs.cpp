@@ -89,7 +89,7 @@ TEST_CASE("activations writes the capture of a model and rejects bad arguments",
   check("hidden", th::model::DType::F32, {3, 4, 32});
   check("attn_entropy", th::model::DType::F32, {2, 4, 4});
   check("mlp_sparsity", th::model::DType::F32, {2, 4});
-  check("logits", th::model::DType::F32, {1, 64});  // the last token's by default
+  check("logits", th::model::DType::F32, {4, 64});  // every token's by default
   // The same numbers as the library's forward pass.
   auto runner = th::model::Runner::load(model);
   const std::vector<int64_t> ids{1, 9, 44, 3};
@@ -97,11 +97,8 @@ TEST_CASE("activations writes the capture of a model and rejects bad arguments",
   all.all_logits = true;
   auto cap = runner.forward(ids, all);
   REQUIRE(cap.logits.shape == std::vector<int64_t>{4, 64});
-  const auto file_last = th::model::to_float(*f->find("logits"));
-  CHECK(file_last == runner.forward(ids).logits.data);
-  // A one-row product may round differently from the T-row one (BLAS picks another kernel).
-  for (std::size_t v = 0; v < 64; ++v)
-    CHECK(file_last[v] == Approx(cap.logits.data[3 * 64 + v]).epsilon(1e-5).margin(1e-6));
+  CHECK(th::model::to_float(*f->find("logits")) == cap.logits.data);
+  // --all-logits names the default; --last-logits keeps the last token's row only.
   const auto out_all = th::test::scratch("acts-phi3") / "acts-all.safetensors";
   auto ra = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
                 "' --tokens 1,9,44,3 --all-logits --out '" + out_all.string() + "'");
@@ -109,8 +106,23 @@ TEST_CASE("activations writes the capture of a model and rejects bad arguments",
   REQUIRE(ra.exit_code == 0);
   auto fa = th::model::SafetensorsFile::open(out_all);
   REQUIRE(fa->find("logits") != nullptr);
-  CHECK(fa->find("logits")->shape == std::vector<int64_t>{4, 64});
   CHECK(th::model::to_float(*fa->find("logits")) == cap.logits.data);
+  const auto out_last = th::test::scratch("acts-phi3") / "acts-last.safetensors";
+  auto rl = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
+                "' --tokens 1,9,44,3 --last-logits --out '" + out_last.string() + "'");
+  INFO(rl.output);
+  REQUIRE(rl.exit_code == 0);
+  auto fl = th::model::SafetensorsFile::open(out_last);
+  REQUIRE(fl->find("logits") != nullptr);
+  CHECK(fl->find("logits")->shape == std::vector<int64_t>{1, 64});
+  const auto file_last = th::model::to_float(*fl->find("logits"));
+  CHECK(file_last == runner.forward(ids).logits.data);
+  // A one-row product may round differently from the T-row one (BLAS picks another kernel).
+  for (std::size_t v = 0; v < 64; ++v)
+    CHECK(file_last[v] == Approx(cap.logits.data[3 * 64 + v]).epsilon(1e-5).margin(1e-6));
+  auto both = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
+                  "' --tokens 1,9 --all-logits --last-logits --out '" + out_last.string() + "'");
+  CHECK(both.exit_code != 0);
 
   auto bad = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
                  "' --tokens 1,x --out '" + out.string() + "'");

@@ -516,8 +516,7 @@ Tensor decode_step(const ModelConfig& c, const ArchSpec& a, const Weights& w, in
   s.V = V;
   s.Nq = H * hd;
   s.Nk = s.Nv = KV * hd;
-  s.scaling =
-      static_cast<float>(std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5));
+  s.scaling = static_cast<float>(detail::attention_scaling(c));
   if (s.bf) s.scaling = round_bf16(s.scaling);  // torch rounds a scalar factor to bf16 first
   s.eps = static_cast<float>(c.rms_norm_eps);
   s.final_softcap = c.final_logit_softcapping;

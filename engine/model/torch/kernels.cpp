@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <cblas.h>
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "model/torch/team.h"
 #include "model/torch/vector_math.h"
 
 namespace th::model {
@@ -186,14 +188,18 @@ void add_product(int64_t M, int64_t n, int64_t K, const float* x, const float* w
               static_cast<int>(ldo));
 }
 
-// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: one sgemm per widened
-// block, writing that block's columns of out in place.
+// out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K]: torch's threads as one
+// team, each through product_rows over its own columns — widened ~1 MB at a time into its
+// scratch and multiplied by a single-threaded sgemm while the widened values are still in its
+// cache, where 16 MB blocks went to memory and back before OpenBLAS's two threads split each.
 void widened_products(const Tensor& xf, const Tensor& w, float* out) {
   const int64_t K = w.size(1), N = w.size(0), M = xf.size(0);
-  zero(out, M * N);
-  for_each_widened_block(w, [&](int64_t r0, const Tensor& wide) {
-    add_product(M, wide.size(0), K, xf.data_ptr<float>(), wide.data_ptr<float>(), out + r0, N);
-  });
+  const float* x = xf.data_ptr<float>();
+#pragma omp parallel num_threads(std::max(1, at::get_num_threads()))
+  {
+    const auto [n0, n1] = share(N, omp_get_thread_num(), omp_get_num_threads(), 16);
+    product_rows(x, M, K, w, n0, n1, out + n0, N);
+  }
 }
 
 // out [M, N] (row-major, float32) = xf [M, K] · wᵀ for BF16 w [N, K] (contiguous): one GEMV per

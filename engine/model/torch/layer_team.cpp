@@ -140,28 +140,28 @@ std::vector<LayerTeamOutput> layers_team(const Tensor& h, const std::vector<Laye
         AttentionInput{q, p.k_buf.narrow(2, 0, p.off + T), p.v_buf.narrow(2, 0, p.off + T),
                        in.start, in.window, in.scaling, in.logit_softcap, false},
         attn.data(), in.want_entropy ? p.out.entropy.data_ptr<float>() : nullptr);
-    const int64_t rd = in.cos.size(1);
-    p.q_rope = {qkv.data(),  ld,
-                T,           H,
-                hd,          ptr(in.w.q_norm),
-                in.eps,      in.offset_one,
-                ptr(in.cos), ptr(in.sin),
-                rd,          q.data_ptr<float>(),
-                T,           0};
-    p.k_rope = {qkv.data() + Nq,
-                ld,
-                T,
-                KV,
-                hd,
-                ptr(in.w.k_norm),
-                in.eps,
-                in.offset_one,
-                ptr(in.cos),
-                ptr(in.sin),
-                rd,
-                p.k_buf.data_ptr<float>(),
-                p.k_buf.size(2),
-                p.off};
+    const RopeRows rope{.x = qkv.data(),
+                        .ld = ld,
+                        .T = T,
+                        .n = H,
+                        .hd = hd,
+                        .norm = ptr(in.w.q_norm),
+                        .eps = in.eps,
+                        .offset_one = in.offset_one,
+                        .cos = ptr(in.cos),
+                        .sin = ptr(in.sin),
+                        .rd = in.cos.size(1),
+                        .out = q.data_ptr<float>(),
+                        .cap = T,
+                        .off = 0};
+    p.q_rope = rope;
+    p.k_rope = rope;  // the k heads: after q's columns, into the key buffer from `off`
+    p.k_rope.x = qkv.data() + Nq;
+    p.k_rope.n = KV;
+    p.k_rope.norm = ptr(in.w.k_norm);
+    p.k_rope.out = p.k_buf.data_ptr<float>();
+    p.k_rope.cap = p.k_buf.size(2);
+    p.k_rope.off = p.off;
   }
   SpinBarrier barrier;
 #pragma omp parallel num_threads(std::max(1, at::get_num_threads()))
@@ -208,9 +208,9 @@ std::vector<LayerTeamOutput> layers_team(const Tensor& h, const std::vector<Laye
         const auto [n0, n1] = columns(pr.n, tid, nt);
         float* dst = qkv.data() + pr.col;
         product_rows(xn.data(), M, D, pr.m, n0, n1, dst + n0, ld);
-        if (pr.bias.defined())
+        if (const float* bias = ptr(pr.bias))
           for (int64_t r = 0; r < M; ++r)
-            for (int64_t n = n0; n < n1; ++n) dst[r * ld + n] += ptr(pr.bias)[n];
+            for (int64_t n = n0; n < n1; ++n) dst[r * ld + n] += bias[n];
       }
       barrier.wait(nt);
       // 3.

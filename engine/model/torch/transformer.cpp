@@ -254,7 +254,7 @@ Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& 
     v = append_to_cache(ctx.cache->v[ctx.layer], v, ctx.start);
   }
   const int64_t S = k.size(2), rep = H / KV;
-  const double scaling = std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(hd)), -0.5);
+  const double scaling = detail::attention_scaling(c);
   if (ctx.fused && !(ctx.capture && ctx.capture->want_attn_probs) &&
       fused_attention_applies(q, k, v)) {
     const bool ent = ctx.capture && ctx.capture->want_attn_entropy;
@@ -317,27 +317,26 @@ std::optional<Tensor> layers_as_team(const std::vector<LayerContext>& ctxs, cons
     if (!ctx.fused || (cap && cap->want_attn_probs)) return std::nullopt;
     const auto& c = ctx.c;
     const auto l = static_cast<std::size_t>(ctx.layer);
-    ins.push_back(
-        {w.layers[l],
-         c.num_attention_heads,
-         c.num_key_value_heads,
-         c.head_dim,
-         c.intermediate_size,
-         static_cast<float>(c.rms_norm_eps),
-         ctx.a.norm_offset_one,
-         ctx.act,
-         ctx.rope->cos,
-         ctx.rope->sin,
-         ctx.start,
-         ctx.window,
-         std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(c.head_dim)), -0.5),
-         c.attn_logit_softcapping,
-         cap && cap->want_attn_entropy,
-         cap && cap->want_mlp_act,
-         cap && cap->want_mlp_sparsity,
-         cap && cap->want_hidden,
-         ctx.cache ? &ctx.cache->k[l] : nullptr,
-         ctx.cache ? &ctx.cache->v[l] : nullptr});
+    ins.push_back({.w = w.layers[l],
+                   .heads = c.num_attention_heads,
+                   .kv_heads = c.num_key_value_heads,
+                   .head_dim = c.head_dim,
+                   .intermediate = c.intermediate_size,
+                   .eps = static_cast<float>(c.rms_norm_eps),
+                   .offset_one = ctx.a.norm_offset_one,
+                   .act = ctx.act,
+                   .cos = ctx.rope->cos,
+                   .sin = ctx.rope->sin,
+                   .start = ctx.start,
+                   .window = ctx.window,
+                   .scaling = detail::attention_scaling(c),
+                   .logit_softcap = c.attn_logit_softcapping,
+                   .want_entropy = cap && cap->want_attn_entropy,
+                   .want_act = cap && cap->want_mlp_act,
+                   .want_sparsity = cap && cap->want_mlp_sparsity,
+                   .keep_output = cap && cap->want_hidden,
+                   .cache_k = ctx.cache ? &ctx.cache->k[l] : nullptr,
+                   .cache_v = ctx.cache ? &ctx.cache->v[l] : nullptr});
     if (!layer_team_applies(h, ins.back())) return std::nullopt;
   }
   if (ins.empty()) return std::nullopt;

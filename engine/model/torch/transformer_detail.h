@@ -5,6 +5,8 @@
 
 #include <torch/types.h>
 
+#include <cmath>
+
 #include "model/hf_config.h"
 #include "model/torch/transformer.h"
 
@@ -21,6 +23,12 @@ struct Rope {
 // for a shared cache; not realtime-safe (allocates).
 Rope rope_for(const ModelConfig& c, double base, const RopeScaling& s, int64_t start, int64_t len,
               torch::ScalarType dtype, KVCache* cache, int which);
+
+// The factor on q·k: query_pre_attn_scalar^(−1/2), head_dim^(−1/2) without one. Thread-safe;
+// realtime-safe.
+inline double attention_scaling(const ModelConfig& c) {
+  return std::pow(c.query_pre_attn_scalar.value_or(static_cast<double>(c.head_dim)), -0.5);
+}
 
 // Makes a layer's cache buffer [B, kv, capacity, hd] hold at least `need` positions — capacity
 // 64, doubling — keeping positions [0, start). Not thread-safe for a shared cache; allocates
