@@ -43,20 +43,20 @@ Tensor rope_heads(const Tensor& x, int64_t n, int64_t hd, const Tensor& norm, fl
                   bool offset_one, const Tensor& cos, const Tensor& sin) {
   const int64_t B = x.size(0), T = x.size(1);
   Tensor out = torch::empty({B, n, T, hd}, x.options());
-  const RopeRows r{x.data_ptr<float>(),
-                   x.stride(1),
-                   T,
-                   n,
-                   hd,
-                   norm.defined() ? norm.data_ptr<float>() : nullptr,
-                   eps,
-                   offset_one,
-                   cos.data_ptr<float>(),
-                   sin.data_ptr<float>(),
-                   cos.size(1),
-                   out.data_ptr<float>(),
-                   T,
-                   0};
+  const RopeRows r{.x = x.data_ptr<float>(),
+                   .ld = x.stride(1),
+                   .T = T,
+                   .n = n,
+                   .hd = hd,
+                   .norm = norm.defined() ? norm.data_ptr<float>() : nullptr,
+                   .eps = eps,
+                   .offset_one = offset_one,
+                   .cos = cos.data_ptr<float>(),
+                   .sin = sin.data_ptr<float>(),
+                   .rd = cos.size(1),
+                   .out = out.data_ptr<float>(),
+                   .cap = T,
+                   .off = 0};
   // One item per (batch, token); small passes stay on the calling thread.
   at::parallel_for(0, B * T, row_grain(n * hd),
                    [&](int64_t i0, int64_t i1) { rope_rows(r, i0, i1); });

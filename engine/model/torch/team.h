@@ -1,6 +1,6 @@
 // INTERNAL to engine/model/torch: what a thread team of one OpenMP region shares between its
-// phases — the barrier, and the even split of n items. Torch-free; thread-safe and realtime-safe
-// (SpinBarrier::wait sleeps past its spin, in the kernel's futex: not for an audio thread).
+// phases — the barrier, and the even split of n items. Torch-free. SpinBarrier::wait is
+// thread-safe, not realtime-safe (past its spin it sleeps in a futex); share() is both.
 #pragma once
 
 #include <immintrin.h>
