@@ -7,6 +7,7 @@
 // FeatureStore file, dataset.*).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "analysis/prompt_set.h"
@@ -49,24 +50,54 @@ void run_dataset(const ActivationsArgs& a) {
   fmt::print(stderr, "{}: {} prompts → {}\n", a.prompts, set.prompts.size(), a.out);
 }
 
+// Every token's logits, a slice of the vocabulary at a time (~16 MB each) straight into the
+// file: for a large vocabulary the [T, V] array is larger than the model (262144 × 512 tokens:
+// 537 MB).
+model::TensorFill logits_by_columns(const model::Runner& runner, const model::ForwardCapture& cap) {
+  const int64_t L1 = cap.hidden.shape[0], T = cap.hidden.shape[1], D = cap.hidden.shape[2],
+                V = runner.config().vocab_size;
+  const std::span<const float> final_hidden(cap.hidden.data.data() + (L1 - 1) * T * D,
+                                            static_cast<std::size_t>(T * D));
+  const int64_t columns = std::clamp<int64_t>((int64_t{1} << 22) / T, 256, V);
+  return {"logits",
+          model::DType::F32,
+          {T, V},
+          [&runner, final_hidden, T, V, columns](const model::TensorWriter& write) {
+            std::vector<float> block;
+            for (int64_t v0 = 0; v0 < V; v0 += columns) {
+              const int64_t n = std::min(columns, V - v0);
+              block.resize(static_cast<std::size_t>(T * n));
+              runner.logits_columns(final_hidden, v0, v0 + n, block);
+              for (int64_t t = 0; t < T; ++t)
+                write(static_cast<uint64_t>((t * V + v0) * 4),
+                      std::as_bytes(std::span(block.data() + t * n, static_cast<std::size_t>(n))));
+            }
+          }};
+}
+
 void run(const ActivationsArgs& a) {
   auto runner = model::Runner::load(a.model, model::parse_compute_dtype(a.dtype, "--dtype"));
   const auto ids =
       a.tokens.empty() ? runner.encode(a.prompt) : model::parse_token_list(a.tokens, "--tokens");
   model::CaptureRequest what;
-  what.all_logits = !a.last_logits;
+  what.logits = a.last_logits;  // every token's are computed while the file is written
   const auto cap = runner.forward(ids, what);
   std::vector<model::TensorData> out;
   out.push_back({"tokens",
                  model::DType::I64,
                  {static_cast<int64_t>(ids.size())},
                  std::as_bytes(std::span(ids))});
-  const std::pair<const char*, const model::Array*> arrays[] = {{"hidden", &cap.hidden},
-                                                                {"attn_entropy", &cap.attn_entropy},
-                                                                {"mlp_sparsity", &cap.mlp_sparsity},
-                                                                {"logits", &cap.logits}};
+  const std::pair<const char*, const model::Array*> arrays[] = {
+      {"hidden", &cap.hidden},
+      {"attn_entropy", &cap.attn_entropy},
+      {"mlp_sparsity", &cap.mlp_sparsity}};
   for (const auto& [name, arr] : arrays)
     out.push_back({name, model::DType::F32, arr->shape, bytes_of(arr->data)});
+  std::vector<model::TensorFill> filled;
+  if (a.last_logits)
+    out.push_back({"logits", model::DType::F32, cap.logits.shape, bytes_of(cap.logits.data)});
+  else
+    filled.push_back(logits_by_columns(runner, cap));
   const auto& c = runner.config();
   model::write_safetensors(
       a.out, out,
@@ -75,7 +106,8 @@ void run(const ActivationsArgs& a) {
        {"dtype", a.dtype},
        {"lm_head", runner.lm_head_tied() ? "tied to embed" : "separate"},
        {"logits", a.last_logits ? "last token" : "every token"},
-       {"mlp_sparsity", "fraction of act(gate)*up units with |a| < 0.1*std(layer activations)"}});
+       {"mlp_sparsity", "fraction of act(gate)*up units with |a| < 0.1*std(layer activations)"}},
+      filled);
   fmt::print(stderr, "{}: {} tokens, {} layers → {}\n", runner.dir().string(), ids.size(),
              c.num_hidden_layers, a.out);
 }

@@ -149,6 +149,21 @@ ForwardCapture Runner::forward(std::span<const int64_t> tokens, const CaptureReq
   return impl_->backend->forward(tokens, what);
 }
 
+void Runner::logits_columns(std::span<const float> final_hidden, int64_t v0, int64_t v1,
+                            std::span<float> out) const {
+  const auto& c = config();
+  const auto D = static_cast<std::size_t>(c.hidden_size);
+  if (v0 < 0 || v1 <= v0 || v1 > c.vocab_size)
+    throw InputError(fmt::format("logits_columns: expected columns within [0, {}), found [{}, {})",
+                                 c.vocab_size, v0, v1));
+  if (final_hidden.empty() || final_hidden.size() % D != 0 ||
+      out.size() != final_hidden.size() / D * static_cast<std::size_t>(v1 - v0))
+    throw InputError(fmt::format(
+        "logits_columns: expected rows of {} values and {} outputs per row, found {} and {}", D,
+        v1 - v0, final_hidden.size(), out.size()));
+  impl_->backend->logits_columns(final_hidden, v0, v1, out);
+}
+
 std::vector<int64_t> Runner::generate(
     std::span<const int64_t> prompt, const GenerateOptions& opt,
     const std::function<bool(const GeneratedToken&)>& on_token) const {

@@ -113,6 +113,14 @@ class Runner {
   // Const, but not thread-safe (torch's thread pool is shared). Allocates.
   ForwardCapture forward(std::span<const int64_t> tokens, const CaptureRequest& what = {}) const;
 
+  // The logits of vocabulary columns [v0, v1) for every row of `final_hidden` ([T, hidden], the
+  // last entry of a forward capture's hidden states: after the final norm) into out
+  // [T, v1 − v0]: the same numbers as forward() with all_logits, a slice of the vocabulary at a
+  // time, so a caller can keep [T, V] off the heap. Throws InputError for a bad range or sizes.
+  // Const, not thread-safe (torch's pool). Allocates.
+  void logits_columns(std::span<const float> final_hidden, int64_t v0, int64_t v1,
+                      std::span<float> out) const;
+
   // Generates up to max_new tokens after the prompt with a KV cache; calls on_token for each
   // one as soon as it exists (return false to stop). Returns the new tokens. Allocates.
   std::vector<int64_t> generate(

@@ -336,26 +336,34 @@ std::vector<float> to_float(const TensorView& t) {
 }
 
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata,
+                       const std::vector<TensorFill>& filled) {
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
-  for (const auto& t : tensors) {
+  const auto describe = [&](const std::string& name, DType dtype,
+                            const std::vector<int64_t>& shape) {
     uint64_t numel = 1;
-    for (auto s : t.shape) numel *= static_cast<uint64_t>(s);
-    if (numel * dtype_size(t.dtype) != t.bytes.size())
+    for (auto s : shape) numel *= static_cast<uint64_t>(s);
+    const uint64_t bytes = numel * dtype_size(dtype);
+    header[name] = {
+        {"dtype", dtype_name(dtype)}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    return bytes;
+  };
+  for (const auto& t : tensors) {
+    const uint64_t bytes = describe(t.name, t.dtype, t.shape);
+    if (bytes != t.bytes.size())
       throw Error(fmt::format("write_safetensors({}): tensor {} has {} bytes, shape needs {}",
-                              path.string(), t.name, t.bytes.size(), numel * dtype_size(t.dtype)),
+                              path.string(), t.name, t.bytes.size(), bytes),
                   1);
-    header[t.name] = {{"dtype", dtype_name(t.dtype)},
-                      {"shape", t.shape},
-                      {"data_offsets", {offset, offset + t.bytes.size()}}};
-    offset += t.bytes.size();
   }
+  std::vector<uint64_t> fill_bytes;
+  for (const auto& t : filled) fill_bytes.push_back(describe(t.name, t.dtype, t.shape));
   std::string h = header.dump();
   while ((8 + h.size()) % 8 != 0) h.push_back(' ');  // keep the data section 8-byte aligned
   const auto tmp = path.string() + ".tmp";
-  {
+  try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(fmt::format("{}: cannot write", tmp), 1);
     const uint64_t n = h.size();
@@ -364,7 +372,30 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     for (const auto& t : tensors)
       out.write(reinterpret_cast<const char*>(t.bytes.data()),
                 static_cast<std::streamsize>(t.bytes.size()));
+    std::streamoff start = out.tellp();
+    for (std::size_t i = 0; i < filled.size(); ++i) {
+      const uint64_t size = fill_bytes[i];
+      filled[i].fill([&](uint64_t at, std::span<const std::byte> piece) {
+        if (at + piece.size() > size)
+          throw Error(fmt::format("write_safetensors({}): tensor {} is {} bytes, a piece was "
+                                  "written at [{}, {})",
+                                  path.string(), filled[i].name, size, at, at + piece.size()),
+                      1);
+        out.seekp(start + static_cast<std::streamoff>(at));
+        out.write(reinterpret_cast<const char*>(piece.data()),
+                  static_cast<std::streamsize>(piece.size()));
+      });
+      start += static_cast<std::streamoff>(size);
+    }
     if (!out.flush()) throw Error(fmt::format("{}: write failed", tmp), 1);
+    out.close();
+    // Pieces never written at a filled tensor's end leave the file short: it ends where the
+    // header says (the gap reads as zeros).
+    std::filesystem::resize_file(tmp, 8 + h.size() + offset);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
   }
   std::filesystem::rename(tmp, path);
 }

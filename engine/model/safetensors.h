@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,9 +99,25 @@ struct TensorData {
   std::span<const std::byte> bytes;
 };
 
+// Writes `bytes` at byte `offset` within one tensor's data.
+using TensorWriter = std::function<void(uint64_t offset, std::span<const std::byte> bytes)>;
+
+// A tensor too large to hold in memory at once: `fill` is called once while the file is written
+// and writes the tensor's bytes, in any order and any pieces, through the writer it is given
+// (bytes it never writes read as zero). The writer throws th::Error for a piece outside the
+// tensor.
+struct TensorFill {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::function<void(const TensorWriter&)> fill;
+};
+
 // Writes a safetensors file atomically (temp file + rename), so a failed write never leaves a
-// half file under the final name. Throws th::Error on I/O failure. Thread-safe.
+// half file under the final name: `tensors`, then `filled` (in order). Throws th::Error on I/O
+// failure. Thread-safe.
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
-                       const std::map<std::string, std::string>& metadata = {});
+                       const std::map<std::string, std::string>& metadata = {},
+                       const std::vector<TensorFill>& filled = {});
 
 }  // namespace th::model

@@ -31,6 +31,9 @@ class ForwardBackend {
   // Not thread-safe (torch's pool is shared). Allocates.
   virtual ForwardCapture forward(std::span<const int64_t> tokens,
                                  const CaptureRequest& what) const = 0;
+  // Runner::logits_columns' contract. Not thread-safe. Allocates.
+  virtual void logits_columns(std::span<const float> final_hidden, int64_t v0, int64_t v1,
+                              std::span<float> out) const = 0;
   // Runner::generate's contract. Not thread-safe. Allocates.
   virtual std::vector<int64_t> generate(
       std::span<const int64_t> prompt, const GenerateOptions& opt,
@@ -38,7 +41,7 @@ class ForwardBackend {
 };
 
 // Bump when a signature below changes.
-inline constexpr int kTorchRuntimeAbi = 1;
+inline constexpr int kTorchRuntimeAbi = 2;
 
 // What the module exports (as `th_torch_runtime`), one entry per torch-backed public function.
 struct TorchRuntime {

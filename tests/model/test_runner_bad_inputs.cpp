@@ -138,6 +138,34 @@ TEST_CASE("activations writes the capture of a model and rejects bad arguments",
   CHECK(text.output.find("no tokenizer") != std::string::npos);
 }
 
+TEST_CASE("logits_columns: any slices of the vocabulary equal forward()'s every-token logits",
+          "[model][runner]") {
+  // Gemma 3 tiny soft-caps its final logits; both compute dtypes; uneven slices.
+  for (const auto dtype : {th::model::ComputeDType::Float32, th::model::ComputeDType::BFloat16}) {
+    const auto runner = th::model::Runner::load(th::test::test_data("model/gemma3-tiny"), dtype);
+    const std::vector<int64_t> ids{1, 9, 44, 3, 17, 5, 60};
+    th::model::CaptureRequest all;
+    all.all_logits = true;
+    const auto cap = runner.forward(ids, all);
+    const int64_t L1 = cap.hidden.shape[0], T = cap.hidden.shape[1], D = cap.hidden.shape[2];
+    const int64_t V = runner.config().vocab_size;
+    const std::span<const float> final_hidden(cap.hidden.data.data() + (L1 - 1) * T * D,
+                                              static_cast<std::size_t>(T * D));
+    std::vector<float> got(static_cast<std::size_t>(T * V));
+    for (const auto& [v0, v1] : {std::pair<int64_t, int64_t>{0, 10}, {10, 37}, {37, V}}) {
+      std::vector<float> block(static_cast<std::size_t>(T * (v1 - v0)));
+      runner.logits_columns(final_hidden, v0, v1, block);
+      for (int64_t t = 0; t < T; ++t)
+        std::copy_n(block.begin() + t * (v1 - v0), v1 - v0, got.begin() + t * V + v0);
+    }
+    INFO("dtype " << static_cast<int>(dtype));
+    CHECK(th::test::max_diff(got, cap.logits.data, true) <= 1e-6);
+    std::vector<float> one(static_cast<std::size_t>(T));
+    CHECK_THROWS_WITH(runner.logits_columns(final_hidden, 60, 65, one),
+                      Catch::Contains("expected columns within [0, 64), found [60, 65)"));
+  }
+}
+
 TEST_CASE("generate prints greedy ids that match the library; seeded sampling is reproducible",
           "[model][runner][cli]") {
   const auto model = th::test::test_data("model/gemma3-tiny");

@@ -41,6 +41,44 @@ TEST_CASE("safetensors: write then read round-trips every dtype", "[model][safet
   CHECK(to_float(*file->find("ids")) == std::vector<float>{1, 2, 3});
 }
 
+TEST_CASE("safetensors: filled tensors are written in any order, checked, and never half-written",
+          "[model][safetensors]") {
+  auto dir = th::test::scratch("st_filled");
+  const std::vector<int64_t> ids = {7, 8};
+  const std::vector<float> m = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};  // [3, 4]
+  // Columns [2, 4) first, then [0, 2), one row at a time (as the logits are written); the last
+  // tensor's final value is never written: it reads as zero and the file still has its length.
+  const auto by_columns = [&](const TensorWriter& write) {
+    for (int64_t c0 : {2, 0})
+      for (int64_t r = 0; r < 3; ++r)
+        write(static_cast<uint64_t>((r * 4 + c0) * 4),
+              std::as_bytes(std::span(m.data() + r * 4 + c0, 2)));
+  };
+  const auto all_but_last = [&](const TensorWriter& write) {
+    write(0, std::as_bytes(std::span(m.data(), 5)));
+  };
+  write_safetensors(
+      dir / "f.safetensors", {{"ids", DType::I64, {2}, std::as_bytes(std::span(ids))}}, {},
+      {{"m", DType::F32, {3, 4}, by_columns}, {"tail", DType::F32, {6}, all_but_last}});
+  auto file = SafetensorsFile::open(dir / "f.safetensors");
+  CHECK(to_float(*file->find("ids")) == std::vector<float>{7, 8});
+  CHECK(to_float(*file->find("m")) == m);
+  CHECK(to_float(*file->find("tail")) == std::vector<float>{0, 1, 2, 3, 4, 0});
+  // A piece past the tensor's end: an error naming it, and no file (nor temp file) left behind.
+  const auto past_end = [&](const TensorWriter& write) {
+    write(44, std::as_bytes(std::span(m.data(), 2)));
+  };
+  try {
+    write_safetensors(dir / "bad.safetensors", {}, {}, {{"m", DType::F32, {3, 4}, past_end}});
+    FAIL("no error");
+  } catch (const th::Error& e) {
+    CHECK(std::string(e.what()).find("tensor m is 48 bytes, a piece was written at [44, 52)") !=
+          std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "bad.safetensors"));
+  CHECK_FALSE(std::filesystem::exists(dir / "bad.safetensors.tmp"));
+}
+
 TEST_CASE("safetensors: f16 and bf16 conversions", "[model][safetensors]") {
   CHECK(f16_to_float(0x3c00) == 1.0f);
   CHECK(f16_to_float(0xc000) == -2.0f);

@@ -79,6 +79,18 @@ class TorchBackend final : public ForwardBackend {
     return out;
   }
 
+  void logits_columns(std::span<const float> final_hidden, int64_t v0, int64_t v1,
+                      std::span<float> out) const override {
+    c10::InferenceMode inference;
+    const int64_t D = config_.hidden_size, T = static_cast<int64_t>(final_hidden.size()) / D;
+    // The capture's rows hold the compute dtype's values: converting back is exact.
+    const Tensor h =
+        torch::from_blob(const_cast<float*>(final_hidden.data()), {T, D}, torch::kFloat32)
+            .to(weights_.final_norm.scalar_type());
+    Tensor dst = torch::from_blob(out.data(), {T, v1 - v0}, torch::kFloat32);
+    model::logits_columns(config_, weights_, h, v0, v1, dst);
+  }
+
   std::vector<int64_t> generate(
       std::span<const int64_t> prompt, const GenerateOptions& opt,
       const std::function<bool(const GeneratedToken&)>& on_token) const override {

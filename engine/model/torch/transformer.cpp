@@ -427,6 +427,22 @@ Weights load_weights(const ModelConfig& c, const ArchSpec& a, const WeightStore&
   return w;
 }
 
+void logits_columns(const ModelConfig& c, const Weights& w, const Tensor& h, int64_t v0, int64_t v1,
+                    Tensor& out) {
+  const Tensor rows = w.lm_head.narrow(0, v0, v1 - v0);
+  const std::optional<double> cap = c.final_logit_softcapping;
+  // As forward() computes every row's logits: float32 in place; bfloat16 in its own dtype,
+  // soft-capped there, then widened.
+  if (h.scalar_type() == torch::kFloat32) {
+    model::linear_out(out, h.contiguous(), rows);
+    if (cap) out.div_(*cap).tanh_().mul_(*cap);
+    return;
+  }
+  Tensor logits = model::linear(h, rows);
+  if (cap) logits = torch::tanh(logits / *cap) * *cap;
+  out.copy_(logits);
+}
+
 Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const Tensor& tokens,
                Capture* capture, KVCache* cache) {
   init_torch_threads();

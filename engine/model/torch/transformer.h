@@ -74,6 +74,13 @@ struct KVCache {
   std::shared_ptr<const DecodePlan> decode_plan;
 };
 
+// The logits of vocabulary rows [v0, v1) for final-normed hidden rows h [T, D] (compute dtype)
+// written into out [T, v1 − v0] (float32, contiguous), soft-capped when the config says so:
+// forward()'s arithmetic for those columns, so a caller can take every token's logits a slice
+// of the vocabulary at a time. No grad. Thread-safe; allocates.
+void logits_columns(const ModelConfig& c, const Weights& w, const torch::Tensor& h, int64_t v0,
+                    int64_t v1, torch::Tensor& out);
+
 // tokens: int64 [B, T]. A single-token step over a cache (B = T = 1, no grad) goes to
 // decode_step() unless decode_step.cpp's table sends it down the general path; both compute the
 // same numbers up to float rounding. Returns logits [B, T, vocab] ([B, 1, vocab] when the capture
