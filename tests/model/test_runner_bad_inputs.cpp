@@ -99,29 +99,25 @@ TEST_CASE("activations writes the capture of a model and rejects bad arguments",
   REQUIRE(cap.logits.shape == std::vector<int64_t>{4, 64});
   CHECK(th::model::to_float(*f->find("logits")) == cap.logits.data);
   // --all-logits names the default; --last-logits keeps the last token's row only.
-  const auto out_all = th::test::scratch("acts-phi3") / "acts-all.safetensors";
-  auto ra = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
-                "' --tokens 1,9,44,3 --all-logits --out '" + out_all.string() + "'");
-  INFO(ra.output);
-  REQUIRE(ra.exit_code == 0);
-  auto fa = th::model::SafetensorsFile::open(out_all);
-  REQUIRE(fa->find("logits") != nullptr);
-  CHECK(th::model::to_float(*fa->find("logits")) == cap.logits.data);
-  const auto out_last = th::test::scratch("acts-phi3") / "acts-last.safetensors";
-  auto rl = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
-                "' --tokens 1,9,44,3 --last-logits --out '" + out_last.string() + "'");
-  INFO(rl.output);
-  REQUIRE(rl.exit_code == 0);
-  auto fl = th::model::SafetensorsFile::open(out_last);
-  REQUIRE(fl->find("logits") != nullptr);
-  CHECK(fl->find("logits")->shape == std::vector<int64_t>{1, 64});
-  const auto file_last = th::model::to_float(*fl->find("logits"));
+  const auto logits_with = [&](const std::string& flag) {
+    const auto path = th::test::scratch("acts-phi3") / ("acts" + flag + ".safetensors");
+    auto rr = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
+                  "' --tokens 1,9,44,3 " + flag + " --out '" + path.string() + "'");
+    INFO(rr.output);
+    REQUIRE(rr.exit_code == 0);
+    auto file = th::model::SafetensorsFile::open(path);
+    REQUIRE(file->find("logits") != nullptr);
+    return std::make_pair(file->find("logits")->shape, th::model::to_float(*file->find("logits")));
+  };
+  CHECK(logits_with("--all-logits").second == cap.logits.data);
+  const auto [last_shape, file_last] = logits_with("--last-logits");
+  CHECK(last_shape == std::vector<int64_t>{1, 64});
   CHECK(file_last == runner.forward(ids).logits.data);
   // A one-row product may round differently from the T-row one (BLAS picks another kernel).
   for (std::size_t v = 0; v < 64; ++v)
     CHECK(file_last[v] == Approx(cap.logits.data[3 * 64 + v]).epsilon(1e-5).margin(1e-6));
   auto both = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
-                  "' --tokens 1,9 --all-logits --last-logits --out '" + out_last.string() + "'");
+                  "' --tokens 1,9 --all-logits --last-logits --out '" + out.string() + "'");
   CHECK(both.exit_code != 0);
 
   auto bad = run(th::test::tensorhaus_bin().string() + " activations --model '" + model.string() +
