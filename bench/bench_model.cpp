@@ -10,18 +10,16 @@
 // Each prints one line of key=value pairs with the process's peak RSS. Warm-up passes are
 // never timed: forward runs one over min(T, 64) tokens first, decode times tokens 2..NEW.
 // Without arguments it runs the probe (so `make bench` running every executable bare works).
-#include <fcntl.h>
 #include <immintrin.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -29,6 +27,7 @@
 
 #include "model/matmul_probe.h"
 #include "model/runner.h"
+#include "model/safetensors.h"
 
 namespace {
 
@@ -155,45 +154,37 @@ int forward(const std::string& dir, const std::string& dtype, int64_t t, int rep
   return 0;
 }
 
-// The model folder's *.safetensors files mapped read-only: the same page-cache pages the runtime
-// maps, so a pass over them reads the very memory a decoding step reads.
-class MappedWeights {
+// The model's weights mapped a second time through WeightStore (model.safetensors or its
+// shards): the same page-cache pages the runtime maps, so a pass over them reads the very memory
+// a decoding step reads. Tensors lying end to end are read as one span (a file's whole data).
+class WeightReads {
  public:
-  explicit MappedWeights(const std::string& dir) {
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-      if (e.path().extension() != ".safetensors") continue;
-      const int fd = ::open(e.path().c_str(), O_RDONLY);
-      if (fd < 0) throw std::runtime_error("cannot open " + e.path().string());
-      const std::size_t bytes = std::filesystem::file_size(e.path());
-      void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-      ::close(fd);
-      if (p == MAP_FAILED) throw std::runtime_error("cannot map " + e.path().string());
-      maps_.push_back({p, bytes});
+  explicit WeightReads(const std::string& dir) : store_(th::model::WeightStore::open_dir(dir)) {
+    for (const th::model::TensorView* t : store_.all()) {
+      const auto* p = reinterpret_cast<const char*>(t->bytes.data());
+      if (!spans_.empty() && spans_.back().first + spans_.back().second == p)
+        spans_.back().second += t->bytes.size();
+      else
+        spans_.push_back({p, t->bytes.size()});
     }
   }
-  ~MappedWeights() {
-    for (const auto& [p, bytes] : maps_) ::munmap(p, bytes);
-  }
-  MappedWeights(const MappedWeights&) = delete;
-  MappedWeights& operator=(const MappedWeights&) = delete;
 
-  // One read pass over every file (whole 64-byte blocks), GB/s.
+  // One read pass over every span (whole 64-byte blocks), GB/s.
   double read_pass_gbs() const {
-    const bool avx2 = __builtin_cpu_supports("avx2");
-    std::size_t total = 0;
-    double seconds = 0;
-    for (const auto& [p, bytes] : maps_) {
-      const std::size_t words = bytes / 64 * 16;
-      const double gbs =
-          ::read_pass_gbs(static_cast<const uint32_t*>(p), words, avx2 ? sum_avx2 : sum_scalar);
+    const auto sum = __builtin_cpu_supports("avx2") ? sum_avx2 : sum_scalar;
+    double bytes = 0, seconds = 0;
+    for (const auto& [p, size] : spans_) {
+      const std::size_t words = size / 64 * 16;
+      const double gbs = ::read_pass_gbs(reinterpret_cast<const uint32_t*>(p), words, sum);
+      bytes += static_cast<double>(words * 4);
       seconds += static_cast<double>(words * 4) / (gbs * 1e9);
-      total += words * 4;
     }
-    return static_cast<double>(total) / seconds / 1e9;
+    return bytes / seconds / 1e9;
   }
 
  private:
-  std::vector<std::pair<void*, std::size_t>> maps_;
+  th::model::WeightStore store_;
+  std::vector<std::pair<const char*, std::size_t>> spans_;
 };
 
 // Tokens 2..NEW are timed. With `paired`, a read pass over the model's files follows each step
@@ -203,32 +194,34 @@ class MappedWeights {
 int decode(const std::string& dir, const std::string& dtype, int64_t n_new, bool paired) {
   const auto runner =
       th::model::Runner::load(dir, th::model::parse_compute_dtype(dtype, "bench dtype"));
-  const MappedWeights files(dir);
+  std::optional<WeightReads> weights;
+  if (paired) weights.emplace(dir);
   const auto prompt = bench_tokens(8, runner.config().vocab_size);
   th::model::GenerateOptions opt;
   opt.stop_at_eos = false;
   opt.max_new = 4;
   runner.generate(prompt, opt);  // warm-up: pages the weights in
   opt.max_new = n_new;
-  std::vector<double> steps, probes;  // ms per step; GB/s of the pass after it
-  double timed = 0;
-  Clock::time_point last{};
+  std::vector<double> steps, probes;      // ms per step; GB/s of the pass after it
+  std::optional<Clock::time_point> last;  // the end of the previous step's callback
   runner.generate(prompt, opt, [&](const th::model::GeneratedToken&) {
-    const auto now = Clock::now();
-    if (last != Clock::time_point{}) {
-      steps.push_back(std::chrono::duration<double, std::milli>(now - last).count());
-      timed += steps.back();
+    if (last)
+      steps.push_back(std::chrono::duration<double, std::milli>(Clock::now() - *last).count());
+    if (weights) {
+      const double gbs = weights->read_pass_gbs();  // the first (token 1's) only warms
+      if (last) probes.push_back(gbs);
     }
-    if (paired && last != Clock::time_point{}) probes.push_back(files.read_pass_gbs());
-    if (paired && probes.empty()) files.read_pass_gbs();  // the first pass is not paired
     last = Clock::now();
     return true;
   });
   if (steps.size() < 2) return 1;
   std::string pairs;
-  for (std::size_t i = 0; i < probes.size(); ++i)
-    pairs += (i ? "," : "") + std::to_string(steps[i]).substr(0, 6) + ":" +
-             std::to_string(probes[i]).substr(0, 5);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    char pair[64];
+    std::snprintf(pair, sizeof pair, "%s%.3f:%.2f", i ? "," : "", steps[i], probes[i]);
+    pairs += pair;
+  }
+  const double timed = std::accumulate(steps.begin(), steps.end(), 0.0);
   std::vector<double> sorted = steps;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
   std::printf(

@@ -153,14 +153,20 @@ void Runner::logits_columns(std::span<const float> final_hidden, int64_t v0, int
                             std::span<float> out) const {
   const auto& c = config();
   const auto D = static_cast<std::size_t>(c.hidden_size);
+  const std::string model = dir().string();
   if (v0 < 0 || v1 <= v0 || v1 > c.vocab_size)
-    throw InputError(fmt::format("logits_columns: expected columns within [0, {}), found [{}, {})",
-                                 c.vocab_size, v0, v1));
-  if (final_hidden.empty() || final_hidden.size() % D != 0 ||
-      out.size() != final_hidden.size() / D * static_cast<std::size_t>(v1 - v0))
     throw InputError(fmt::format(
-        "logits_columns: expected rows of {} values and {} outputs per row, found {} and {}", D,
-        v1 - v0, final_hidden.size(), out.size()));
+        "{}: logits_columns: columns: expected a range within [0, {}) (vocab_size), found [{}, {})",
+        model, c.vocab_size, v0, v1));
+  if (final_hidden.empty() || final_hidden.size() % D != 0)
+    throw InputError(fmt::format(
+        "{}: logits_columns: final_hidden: expected rows of {} values (hidden_size), found {} "
+        "values",
+        model, D, final_hidden.size()));
+  const std::size_t want = final_hidden.size() / D * static_cast<std::size_t>(v1 - v0);
+  if (out.size() != want)
+    throw InputError(fmt::format("{}: logits_columns: out: expected {} values, found {}", model,
+                                 want, out.size()));
   impl_->backend->logits_columns(final_hidden, v0, v1, out);
 }
 

@@ -117,7 +117,7 @@ class Runner {
   // last entry of a forward capture's hidden states: after the final norm) into out
   // [T, v1 − v0]: the same numbers as forward() with all_logits, a slice of the vocabulary at a
   // time, so a caller can keep [T, V] off the heap. Throws InputError for a bad range or sizes.
-  // Const, not thread-safe (torch's pool). Allocates.
+  // Const, not thread-safe (torch's pool); not realtime-safe (allocates).
   void logits_columns(std::span<const float> final_hidden, int64_t v0, int64_t v1,
                       std::span<float> out) const;
 

@@ -115,7 +115,7 @@ struct TensorFill {
 
 // Writes a safetensors file atomically (temp file + rename), so a failed write never leaves a
 // half file under the final name: `tensors`, then `filled` (in order). Throws th::Error on I/O
-// failure. Thread-safe.
+// failure. Thread-safe; not realtime-safe (file I/O).
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
                        const std::map<std::string, std::string>& metadata = {},
                        const std::vector<TensorFill>& filled = {});

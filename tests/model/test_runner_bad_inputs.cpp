@@ -158,7 +158,8 @@ TEST_CASE("logits_columns: any slices of the vocabulary equal forward()'s every-
     CHECK(th::test::max_diff(got, cap.logits.data, true) <= 1e-6);
     std::vector<float> one(static_cast<std::size_t>(T));
     CHECK_THROWS_WITH(runner.logits_columns(final_hidden, 60, 65, one),
-                      Catch::Contains("expected columns within [0, 64), found [60, 65)"));
+                      Catch::Contains("gemma3-tiny: logits_columns: columns: expected a range "
+                                      "within [0, 64) (vocab_size), found [60, 65)"));
   }
 }
 

@@ -48,10 +48,9 @@ struct Mat {
   }
 };
 
+// Absent (an optional role), or readable as it is.
 bool matrix_ok(const Tensor& t) {
-  return !t.defined() ||
-         (t.dim() == 2 && t.is_contiguous() && t.device().is_cpu() &&
-          (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kBFloat16));
+  return !t.defined() || raw_matrix(t);
 }
 
 Mat mat(const Tensor& t) {

@@ -43,6 +43,7 @@ Capture request(const CaptureRequest& what) {
   c.want_mlp_act = what.mlp_act;
   c.want_mlp_sparsity = what.mlp_sparsity;
   c.last_logits_only = !what.all_logits;
+  c.want_logits = what.logits;
   return c;
 }
 

@@ -20,18 +20,15 @@ namespace {
 
 using torch::Tensor;
 
-// BF16 weights are widened in blocks of up to 4M values (16 MB of float32): a layer's matrix in
-// one, a big vocabulary's lm_head in ~40. Each block is one sgemm, which packs x again, so fewer
-// and larger blocks win (all 512 rows of the 270M model's logits: 3.08–3.17 s, with 1M-value
-// blocks 3.22 s).
+// Under bfloat16 activations BF16 weights are widened in blocks of up to 4M values (16 MB of
+// float32), each block one torch::mm: fewer and larger blocks pack x fewer times.
 constexpr int64_t kBlockElements = int64_t{1} << 22;
 
 // The widening buffer, reused by every product on this thread: a fresh multi-MB allocation per
 // product is a fresh mapping, page-faulted in each time.
 float* widen_scratch(int64_t n) {
   thread_local std::vector<float> buf;
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<std::size_t>(n));
-  return buf.data();
+  return grown(buf, n);
 }
 
 // BF16 weights with bf16 activations (HF's bf16 products) or float32 activations (a BF16
@@ -137,18 +134,12 @@ __attribute__((target("avx2,fma"))) void widen_avx2(const uint16_t* src, float* 
   for (int64_t i = n8; i < n; ++i) dst[i] = bf16_to_float(src[i]);
 }
 
-// fn(b, e) over [0, n) in blocks of 1M values, split among torch's threads only past one block:
-// a layer's matrix or output takes microseconds, less than waking a thread.
-template <typename F>
-void in_large_blocks(int64_t n, F&& fn) {
-  at::parallel_for(0, n, int64_t{1} << 20, fn);
-}
-
 // dst[i] = src[i] widened (exact). An AVX2 loop: torch's copy_ paid a dispatch and, past 32K
-// values, a thread wake-up per product.
+// values, a thread wake-up per product. Split among torch's threads only past 1M values (inside
+// a team's region it runs on the calling thread).
 void widen(const uint16_t* src, float* dst, int64_t n) {
   const bool avx2 = has_avx2_fma();
-  in_large_blocks(n, [&](int64_t b, int64_t e) {
+  at::parallel_for(0, n, int64_t{1} << 20, [&](int64_t b, int64_t e) {
     if (avx2) {
       widen_avx2(src + b, dst + b, e - b);
       return;
@@ -170,14 +161,6 @@ void for_each_widened_block(const Tensor& w, F&& fn) {
     widen(src + r0 * K, wide.data_ptr<float>(), wide.numel());
     fn(r0, wide);
   }
-}
-
-// Zeroes n floats for an sgemm that then adds (beta = 1): OpenBLAS's beta = 0 clears C with a
-// scalar store per value (8 % of a pocket pass at T = 512), memset with vector stores.
-void zero(float* p, int64_t n) {
-  in_large_blocks(n, [p](int64_t b, int64_t e) {
-    std::memset(p + b, 0, static_cast<std::size_t>(e - b) * sizeof(float));
-  });
 }
 
 // out[M, n] (row stride ldo) += x[M, K] · w[n, K]ᵀ, all float32 row-major.
@@ -340,39 +323,6 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
 }
 
-bool stackable(const Tensor& x, const std::vector<const Tensor*>& ws) {
-  if (x.scalar_type() != torch::kFloat32 || at::GradMode::is_enabled() || x.dim() < 2) return false;
-  const int64_t K = x.size(-1);
-  int64_t n = 0;
-  for (const Tensor* w : ws) {
-    if (!bf16_fast_path(x, *w) || w->dim() != 2 || w->size(1) != K) return false;
-    n += w->size(0);
-  }
-  return x.numel() / std::max<int64_t>(K, 1) > 2 && n * K <= kBlockElements;
-}
-
-Tensor linear_stacked(const Tensor& x, const std::vector<const Tensor*>& ws) {
-  const int64_t K = x.size(-1);
-  const Tensor xf = x.reshape({-1, K}).contiguous();
-  const int64_t M = xf.size(0);
-  int64_t N = 0;
-  for (const Tensor* w : ws) N += w->size(0);
-  float* wide = widen_scratch(N * K);
-  int64_t row = 0;
-  for (const Tensor* w : ws) {
-    const Tensor wc = w->contiguous();
-    widen(reinterpret_cast<const uint16_t*>(wc.data_ptr<at::BFloat16>()), wide + row * K,
-          wc.numel());
-    row += wc.size(0);
-  }
-  auto sizes = x.sizes().vec();
-  sizes.back() = N;
-  Tensor out = torch::empty(sizes, xf.options());
-  zero(out.data_ptr<float>(), M * N);
-  add_product(M, N, K, xf.data_ptr<float>(), wide, out.data_ptr<float>(), N);
-  return out;
-}
-
 void linear_out(Tensor& out, const Tensor& x, const Tensor& w) {
   if (w.scalar_type() != torch::kBFloat16) {
     torch::mm_out(out, x, w.t());
@@ -388,6 +338,8 @@ int64_t product_chunk_rows(int64_t K) {
 void product_rows(const float* x, int64_t M, int64_t K, const Tensor& w, int64_t n0, int64_t n1,
                   float* out, int64_t ldo) {
   if (n1 <= n0 || M <= 0) return;
+  // Zeroed with memset for sgemms that add (beta = 1): OpenBLAS's beta = 0 clears C with a scalar
+  // store per value (8 % of a pocket pass at T = 512).
   for (int64_t m = 0; m < M; ++m)
     std::memset(out + m * ldo, 0, static_cast<std::size_t>(n1 - n0) * sizeof(float));
   if (w.scalar_type() != torch::kBFloat16) {
@@ -399,10 +351,7 @@ void product_rows(const float* x, int64_t M, int64_t K, const Tensor& w, int64_t
   float* wide = widen_scratch(std::min(chunk, n1 - n0) * K);
   for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
     const int64_t n = std::min(chunk, n1 - c0);
-    if (has_avx2_fma())
-      widen_avx2(src + c0 * K, wide, n * K);
-    else
-      for (int64_t i = 0; i < n * K; ++i) wide[i] = bf16_to_float(src[c0 * K + i]);
+    widen(src + c0 * K, wide, n * K);
     add_product(M, n, K, x, wide, out + (c0 - n0), ldo);
   }
 }

@@ -20,6 +20,13 @@ namespace th::model {
 // values widened exactly). Thread-safe (torch's pool); allocates.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
 
+// A matrix the raw kernels (decode_step, layer_team) read as it is: a contiguous float32 or BF16
+// CPU matrix. Thread-safe; realtime-safe.
+inline bool raw_matrix(const torch::Tensor& t) {
+  return t.defined() && t.dim() == 2 && t.is_contiguous() && t.device().is_cpu() &&
+         (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kBFloat16);
+}
+
 // Rows per task for an element-wise pass over rows of n values: split among torch's threads only
 // past 64K values in all, because below that, waking the other thread (a futex under
 // OMP_WAIT_POLICY=passive) costs more than the pass (the pocket model at T = 64). Thread-safe;
@@ -29,22 +36,12 @@ inline int64_t row_grain(int64_t n) {
 }
 
 // A float32 CPU [B, T, n] tensor whose rows (the last dim) are contiguous and evenly spaced —
-// contiguous, or a column slice of linear_stacked's output — so kernels can walk it as B·T rows
-// with one stride (t.stride(1)). Thread-safe; realtime-safe.
+// contiguous, or a column slice of a wider product — so kernels can walk it as B·T rows with one
+// stride (t.stride(1)). Thread-safe; realtime-safe.
 inline bool f32_even_rows(const torch::Tensor& t) {
   return t.scalar_type() == torch::kFloat32 && t.device().is_cpu() && t.dim() == 3 &&
          t.stride(2) == 1 && t.stride(1) >= t.size(2) && t.stride(0) == t.size(1) * t.stride(1);
 }
-
-// Whether linear_stacked computes x · [ws…]ᵀ: float32 x of more than two rows, BF16 weights
-// of x's width whose widened values fit one block (16 MB), no grad. Thread-safe; realtime-safe.
-bool stackable(const torch::Tensor& x, const std::vector<const torch::Tensor*>& ws);
-
-// x [..., K] · [w0; w1; …]ᵀ → [..., ΣN] float32, for weights that read the same input (q|k|v,
-// gate|up): widened side by side and multiplied in one sgemm, which packs x once, instead of
-// one product each. Requires stackable(x, ws). Thread-safe (torch's pool); not realtime-safe
-// (allocates).
-torch::Tensor linear_stacked(const torch::Tensor& x, const std::vector<const torch::Tensor*>& ws);
 
 // out [M, N] = x [M, K] · w[N, K]ᵀ for float32 x and out (both contiguous), w float32 or BF16:
 // the product written in place (a BF16 w block by block, each block's columns straight into

@@ -26,9 +26,7 @@ bool cpu_f32(const Tensor& t) {
 }
 
 bool matrix(const Tensor& w, int64_t rows, int64_t cols) {
-  return w.defined() && w.dim() == 2 && w.size(0) == rows && w.size(1) == cols &&
-         w.is_contiguous() && w.device().is_cpu() &&
-         (w.scalar_type() == torch::kFloat32 || w.scalar_type() == torch::kBFloat16);
+  return raw_matrix(w) && w.size(0) == rows && w.size(1) == cols;
 }
 
 // A norm or bias of n values, or none (when `optional`).
@@ -45,12 +43,6 @@ bool cache_ok(const Tensor* buf, int64_t B, int64_t kv, int64_t hd) {
 
 const float* ptr(const Tensor& t) {
   return t.defined() ? t.data_ptr<float>() : nullptr;
-}
-
-// This thread's buffer for one use, grown once and reused by every later layer on this thread.
-float* scratch(std::vector<float>& buf, int64_t n) {
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<std::size_t>(n));
-  return buf.data();
 }
 
 // Output columns split among the team in multiples of 16 (whole cache lines of the outputs).
@@ -174,7 +166,7 @@ std::vector<LayerTeamOutput> layers_team(const Tensor& h, const std::vector<Laye
     const auto [d0, d1] = columns(D, tid, nt);
     const auto [u0, u1] = columns(I, tid, nt);
     const int64_t unit_chunk = product_chunk_rows(D);
-    float* row = scratch(row_buf, D);
+    float* row = grown(row_buf, D);
     const float* hp = h.data_ptr<float>();
     for (Prepared& p : layers) {
       const LayerTeamInput& in = *p.in;
@@ -243,7 +235,7 @@ std::vector<LayerTeamOutput> layers_team(const Tensor& h, const std::vector<Laye
       // Units in product_rows' chunks, so `up` stays as small as its widened weights.
       for (int64_t c0 = u0; c0 < u1; c0 += unit_chunk) {
         const int64_t c1 = std::min(u1, c0 + unit_chunk), nc = c1 - c0;
-        float* u = scratch(up_buf, M * nc);
+        float* u = grown(up_buf, M * nc);
         product_rows(xn.data(), M, D, w.gate, c0, c1, ap + c0, I);
         product_rows(xn.data(), M, D, w.up, c0, c1, u, nc);
         for (int64_t r = 0; r < M; ++r)

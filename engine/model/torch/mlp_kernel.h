@@ -12,7 +12,7 @@
 namespace th::model {
 
 // True for float32 [B, T, I] tensors of one shape and layout with evenly spaced rows
-// (f32_even_rows: contiguous, or the two halves of linear_stacked's gate|up), outside grad mode.
+// (f32_even_rows: contiguous, or column slices of one wider product), outside grad mode.
 // Thread-safe; realtime-safe.
 bool mlp_kernels_apply(const torch::Tensor& gate, const torch::Tensor& up);
 

@@ -1,6 +1,7 @@
 // INTERNAL to engine/model/torch: what a thread team of one OpenMP region shares between its
-// phases — the barrier, and the even split of n items. Torch-free. SpinBarrier::wait is
-// thread-safe, not realtime-safe (past its spin it sleeps in a futex); share() is both.
+// phases — the barrier, the even split of n items, its threads' scratch buffers. Torch-free.
+// SpinBarrier::wait is thread-safe, not realtime-safe (past its spin it sleeps in a futex); share()
+// is both.
 #pragma once
 
 #include <immintrin.h>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 namespace th::model {
 
@@ -39,6 +41,13 @@ class SpinBarrier {
   std::atomic<int> arrived_{0};
   std::atomic<unsigned> gen_{0};
 };
+
+// buf holding at least n values (grown, never shrunk: a thread's scratch reused by every later
+// call). Thread-safe for a thread's own buffer; realtime-safe once grown.
+inline float* grown(std::vector<float>& buf, int64_t n) {
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<std::size_t>(n));
+  return buf.data();
+}
 
 // [b, e) of n items for thread `tid` of `nt`, the boundaries multiples of `align` (but n).
 inline std::pair<int64_t, int64_t> share(int64_t n, int tid, int nt, int64_t align = 1) {

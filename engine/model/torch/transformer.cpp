@@ -206,35 +206,12 @@ Tensor append_to_cache(Tensor& buf, const Tensor& x, int64_t start) {
   return buf.narrow(2, 0, need);
 }
 
-// x · wᵢᵀ (+ bᵢ) for matrices that read the same x (q|k|v, gate|up): column slices of one stacked
-// product where `stack` and linear_stacked applies, one product each otherwise.
-std::vector<Tensor> products_of(bool stack, const Tensor& x,
-                                std::initializer_list<std::pair<const Tensor*, const Tensor*>> wb) {
-  std::vector<Tensor> parts;
-  std::vector<const Tensor*> ws;
-  for (const auto& [w, b] : wb) ws.push_back(w);
-  if (!stack || !stackable(x, ws)) {
-    for (const auto& [w, b] : wb) parts.push_back(linear(x, *w, *b));
-    return parts;
-  }
-  const Tensor all = linear_stacked(x, ws);
-  int64_t col = 0;
-  for (const auto& [w, b] : wb) {
-    parts.push_back(all.narrow(-1, col, w->size(0)));
-    if (b->defined()) parts.back().add_(*b);
-    col += w->size(0);
-  }
-  return parts;
-}
-
 Tensor attention(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
   const auto& c = ctx.c;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads,
                 hd = c.head_dim;
-  auto qkv =
-      products_of(ctx.fused, x, {{&lw.q, &lw.q_bias}, {&lw.k, &lw.k_bias}, {&lw.v, &lw.v_bias}});
-  Tensor q = qkv[0], k = qkv[1];
-  Tensor v = qkv[2].view({B, T, KV, hd}).transpose(1, 2);
+  Tensor q = linear(x, lw.q, lw.q_bias), k = linear(x, lw.k, lw.k_bias);
+  Tensor v = linear(x, lw.v, lw.v_bias).view({B, T, KV, hd}).transpose(1, 2);
   const Rope& rope = *ctx.rope;
   if (ctx.fused && rope_kernel_applies(q, rope.cos, rope.sin) &&
       rope_kernel_applies(k, rope.cos, rope.sin)) {
@@ -296,9 +273,7 @@ Tensor sparsity(const Tensor& a) {
 }
 
 Tensor mlp(const LayerContext& ctx, const LayerWeights& lw, const Tensor& x) {
-  const Tensor none;
-  const auto gate_up = products_of(ctx.fused, x, {{&lw.gate, &none}, {&lw.up, &none}});
-  const Tensor &gate = gate_up[0], &up = gate_up[1];
+  const Tensor gate = model::linear(x, lw.gate), up = model::linear(x, lw.up);
   const bool fused = ctx.fused && mlp_kernels_apply(gate, up);
   const Tensor a = fused ? gated_activation(gate, up, ctx.act) : activate(gate, ctx.act) * up;
   if (ctx.capture && ctx.capture->want_mlp_act) ctx.capture->mlp_act.push_back(a.detach());
@@ -493,25 +468,21 @@ Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const 
   h = rms_norm(h, w.final_norm, c.rms_norm_eps, a.norm_offset_one);
   if (want_hidden) capture->hidden.push_back(h.detach());
   if (cache) cache->length += T;
+  if (capture && !capture->want_logits) return {};
   if (capture && capture->last_logits_only) h = h.narrow(1, T - 1, 1);
   const Tensor& into = capture ? capture->logits_into : Tensor();
-  Tensor logits;
-  if (into.defined() && dtype == torch::kFloat32 && !at::GradMode::is_enabled()) {
+  if (into.defined() && !at::GradMode::is_enabled()) {
     // Straight into the caller's buffer: the [T, vocab] logits are the largest capture.
-    logits = into;
     Tensor rows = into.view({-1, into.size(-1)});
-    model::linear_out(rows, h.reshape({-1, h.size(-1)}).contiguous(), w.lm_head);
-  } else {
-    logits = model::linear(h, w.lm_head);
+    logits_columns(c, w, h.reshape({-1, h.size(-1)}), 0, rows.size(1), rows);
+    return into;
   }
+  Tensor logits = model::linear(h, w.lm_head);
   if (c.final_logit_softcapping) {
     const double cap = *c.final_logit_softcapping;
-    if (logits.is_same(into))
-      logits.div_(cap).tanh_().mul_(cap);
-    else
-      logits = torch::tanh(logits / cap) * cap;
+    logits = torch::tanh(logits / cap) * cap;
   }
-  if (into.defined() && !logits.is_same(into)) {
+  if (into.defined()) {
     into.copy_(logits);
     return into;
   }

@@ -54,6 +54,10 @@ struct Capture {
   // Computes the logits of the last position only: forward() returns [B, 1, vocab]. The
   // lm_head over every position is the largest product of a pass for a large vocabulary.
   bool last_logits_only = false;
+  // false: no lm_head at all, forward() returns an undefined tensor — for a caller that takes
+  // the logits itself from the last hidden state (logits_columns). A decoding step (B = T = 1
+  // over a cache) computes them regardless.
+  bool want_logits = true;
   std::vector<torch::Tensor> hidden, attn_probs, attn_entropy, mlp_act, mlp_sparsity;
   // When defined (float32 [B, T or 1, vocab], contiguous; e.g. a view of the caller's buffer),
   // forward() writes the final logits into it as float32 and returns it.
@@ -77,7 +81,7 @@ struct KVCache {
 // The logits of vocabulary rows [v0, v1) for final-normed hidden rows h [T, D] (compute dtype)
 // written into out [T, v1 − v0] (float32, contiguous), soft-capped when the config says so:
 // forward()'s arithmetic for those columns, so a caller can take every token's logits a slice
-// of the vocabulary at a time. No grad. Thread-safe; allocates.
+// of the vocabulary at a time. No grad. Thread-safe; not realtime-safe (allocates).
 void logits_columns(const ModelConfig& c, const Weights& w, const torch::Tensor& h, int64_t v0,
                     int64_t v1, torch::Tensor& out);
 

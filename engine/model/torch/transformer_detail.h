@@ -31,8 +31,8 @@ inline double attention_scaling(const ModelConfig& c) {
 }
 
 // Makes a layer's cache buffer [B, kv, capacity, hd] hold at least `need` positions — capacity
-// 64, doubling — keeping positions [0, start). Not thread-safe for a shared cache; allocates
-// when it grows.
+// 64, doubling — keeping positions [0, start). Not thread-safe for a shared cache; not
+// realtime-safe (allocates when it grows).
 void reserve_cache(torch::Tensor& buf, int64_t B, int64_t kv, int64_t hd, int64_t start,
                    int64_t need, const torch::TensorOptions& options);
 
