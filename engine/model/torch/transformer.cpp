@@ -406,16 +406,22 @@ void logits_columns(const ModelConfig& c, const Weights& w, const Tensor& h, int
                     Tensor& out) {
   const Tensor rows = w.lm_head.narrow(0, v0, v1 - v0);
   const std::optional<double> cap = c.final_logit_softcapping;
-  // As forward() computes every row's logits: float32 in place; bfloat16 in its own dtype,
-  // soft-capped there, then widened.
+  // The float32 product in place (bf16 h widens exactly).
+  model::linear_out(out, h.to(torch::kFloat32).contiguous(), rows);
   if (h.scalar_type() == torch::kFloat32) {
-    model::linear_out(out, h.contiguous(), rows);
     if (cap) out.div_(*cap).tanh_().mul_(*cap);
     return;
   }
-  Tensor logits = model::linear(h, rows);
-  if (cap) logits = torch::tanh(logits / *cap) * *cap;
-  out.copy_(logits);
+  // bfloat16 as HF computes it: the float32 sums rounded once to bf16, soft-capped in bf16 (each
+  // operation rounding), widened back — done in place a few MB of rows at a time, so no bf16
+  // [T, V] copy and no float32 temporary per block exist beside the output.
+  const int64_t n = out.size(0), step = std::max<int64_t>(1, (int64_t{1} << 22) / out.size(1));
+  for (int64_t r0 = 0; r0 < n; r0 += step) {
+    Tensor part = out.narrow(0, r0, std::min(step, n - r0));
+    Tensor b = part.to(torch::kBFloat16);
+    if (cap) b = torch::tanh(b / *cap) * *cap;
+    part.copy_(b);
+  }
 }
 
 Tensor forward(const ModelConfig& c, const ArchSpec& a, const Weights& w, const Tensor& tokens,
