@@ -415,7 +415,8 @@ void logits_columns(const ModelConfig& c, const Weights& w, const Tensor& h, int
   // bfloat16 as HF computes it: the float32 sums rounded once to bf16, soft-capped in bf16 (each
   // operation rounding), widened back — done in place a few MB of rows at a time, so no bf16
   // [T, V] copy and no float32 temporary per block exist beside the output.
-  const int64_t n = out.size(0), step = std::max<int64_t>(1, (int64_t{1} << 22) / out.size(1));
+  const int64_t n = out.size(0),
+                step = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, out.size(1)));
   for (int64_t r0 = 0; r0 < n; r0 += step) {
     Tensor part = out.narrow(0, r0, std::min(step, n - r0));
     Tensor b = part.to(torch::kBFloat16);
