@@ -523,10 +523,10 @@ Tensor decode_step(const ModelConfig& c, const ArchSpec& a, const Weights& w, in
   s.rope_cos[1] = cos_l.data_ptr<float>();
   s.rope_sin[0] = sin_g.data_ptr<float>();
   s.rope_sin[1] = sin_l.data_ptr<float>();
+  const auto cache_options = torch::TensorOptions().dtype(dtype);
   for (std::size_t l = 0; l < L; ++l) {
-    const auto opts = torch::TensorOptions().dtype(dtype);
-    detail::reserve_cache(cache.k[l], 1, KV, hd, start, start + 1, opts);
-    detail::reserve_cache(cache.v[l], 1, KV, hd, start, start + 1, opts);
+    detail::reserve_cache(cache.k[l], 1, KV, hd, start, start + 1, cache_options);
+    detail::reserve_cache(cache.v[l], 1, KV, hd, start, start + 1, cache_options);
     const bool bf_cache = dtype == torch::kBFloat16;
     const int64_t cap = cache.k[l].size(2);
     s.kc.push_back({cache.k[l].data_ptr(), bf_cache, cap, hd});

@@ -14,33 +14,32 @@ namespace {
 
 using torch::Tensor;
 
-// v resized to n zeros. Past 64 MB (every token's logits of a large vocabulary: 537 MB for
-// 512 tokens × 262144) the untouched allocation is first advised to take transparent huge pages,
-// so zeroing it faults 2 MB pages in (256 faults) rather than 4 KB ones (131072 faults and their
-// TLB misses when the product then writes it: ~0.5 s of a 2.8 s 270M pass at T = 512).
-void resize_zeroed(std::vector<float>& v, std::size_t n) {
+// Capacity for n floats in an empty v (an array handed to the caller), its pages not yet
+// touched. Past 64 MB (every token's logits of a large vocabulary: 537 MB for 512 tokens ×
+// 262144) they are first advised to be transparent huge pages, so filling them faults 2 MB pages
+// in (256 faults) rather than 4 KB ones (131072 faults and their TLB misses: ~0.5 s of a 2.8 s
+// 270M pass at T = 512). Thread-safe; not realtime-safe (allocates).
+void reserve_array(std::vector<float>& v, std::size_t n) {
   v.reserve(n);
   const auto bytes = n * sizeof(float);
-  if (bytes >= (std::size_t{64} << 20)) {
-    constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-    const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
-    const std::uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1),
-                         hi = (begin + bytes) & ~(kHuge - 1);
-    if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // a hint only
-  }
-  v.resize(n);
+  if (bytes < (std::size_t{64} << 20)) return;
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  const std::uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1), hi = (begin + bytes) & ~(kHuge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // a hint only
 }
 
 Array to_array(const Tensor& t) {
   Tensor f = t.detach().to(torch::kFloat32).contiguous();
   Array a;
   a.shape.assign(f.sizes().begin(), f.sizes().end());
+  reserve_array(a.data, static_cast<std::size_t>(f.numel()));
   a.data.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
   return a;
 }
 
-ForwardCapture collect(const Capture& cap, const Tensor& logits, const CaptureRequest& what,
-                       bool last_only) {
+// The captures but the logits, which forward() and generation write straight into their array.
+ForwardCapture collect(const Capture& cap, const CaptureRequest& what, bool last_only) {
   auto last = [&](const Tensor& t, int64_t dim) {
     return last_only ? t.narrow(dim, t.size(dim) - 1, 1) : t;
   };
@@ -53,7 +52,6 @@ ForwardCapture collect(const Capture& cap, const Tensor& logits, const CaptureRe
   // the pass (population std, every token and unit); sparsity[t] is the quiet fraction at t.
   if (what.mlp_sparsity)
     out.mlp_sparsity = to_array(last(torch::stack(cap.mlp_sparsity).select(1, 0), 1));
-  if (what.logits && !logits.is_same(cap.logits_into)) out.logits = to_array(last(logits[0], 0));
   return out;
 }
 
@@ -92,11 +90,12 @@ class TorchBackend final : public ForwardBackend {
       // The logits are written once, straight into the returned array.
       const int64_t rows = what.all_logits ? ids.size(1) : 1, V = config_.vocab_size;
       logits_out.shape = {rows, V};
-      resize_zeroed(logits_out.data, static_cast<std::size_t>(rows * V));
+      reserve_array(logits_out.data, static_cast<std::size_t>(rows * V));
+      logits_out.data.resize(static_cast<std::size_t>(rows * V));
       cap.logits_into = torch::from_blob(logits_out.data.data(), {1, rows, V}, torch::kFloat32);
     }
-    Tensor logits = model::forward(config_, arch_, weights_, ids, &cap);
-    ForwardCapture out = collect(cap, logits, what, false);
+    model::forward(config_, arch_, weights_, ids, &cap);
+    ForwardCapture out = collect(cap, what, false);
     if (what.logits) out.logits = std::move(logits_out);
     return out;
   }
@@ -137,8 +136,8 @@ class TorchBackend final : public ForwardBackend {
                       {1, config_.vocab_size}};
       cap.logits_into =
           torch::from_blob(logits_out.data.data(), {1, 1, config_.vocab_size}, torch::kFloat32);
-      Tensor logits = model::forward(config_, arch_, weights_, ids, &cap, &cache);
-      GeneratedToken g{0, step, collect(cap, logits, what, true)};
+      model::forward(config_, arch_, weights_, ids, &cap, &cache);
+      GeneratedToken g{0, step, collect(cap, what, true)};
       g.token =
           sample_token(logits_out.data, opt.sampler, opt.sampler.greedy ? 0.0 : opt.uniform(step));
       if (opt.capture.logits) g.capture.logits = std::move(logits_out);

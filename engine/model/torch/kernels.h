@@ -44,9 +44,10 @@ inline bool f32_even_rows(const torch::Tensor& t) {
 }
 
 // out [M, N] = x [M, K] · w[N, K]ᵀ for float32 x and out (both contiguous), w float32 or BF16:
-// the product written in place (a BF16 w block by block, each block's columns straight into
-// out), for outputs too large to allocate twice (all of a big vocabulary's logits). No autograd.
-// Thread-safe (torch's pool); not realtime-safe (allocates the widening buffer once per thread).
+// the product written in place (a BF16 w by torch's threads as one team, each product_rows over
+// its own columns of out), for outputs too large to allocate twice (all of a big vocabulary's
+// logits). No autograd. Thread-safe (torch's pool); not realtime-safe (allocates the widening
+// buffer once per thread).
 void linear_out(torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& w);
 
 // out[M, n1 − n0] (row stride ldo) = x[M, K] · w[n0:n1, K]ᵀ for float32 x (contiguous rows) and
